@@ -1,0 +1,10 @@
+"""Prefect flows and the `breaknews` command.
+
+Prefect sends telemetry to outside hosts unless told not to. Importing this package turns that off
+before any Prefect module loads, so no run contacts anything but the site it ingests.
+"""
+
+import os
+
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"

@@ -1,0 +1,249 @@
+"""The ingest flow: pages in batches → extracted in parallel → loaded one short transaction at a time.
+
+The flow only orchestrates. Tasks sit at real boundaries (list the pages, extract a batch, load a
+batch): a Prefect task run costs 20–35 ms, more than extracting a page, so there is never one task
+run per article. Extraction of later batches overlaps loading of earlier ones.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import duckdb
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from tasks.extract import EXTRACTOR_VERSION
+from tasks.load import load_batch
+from tasks.models import LoadCounts, Page, PageResult
+from tasks.pipeline import init_worker, process_item, process_item_in_worker
+from tasks.sources import iter_page_files
+from warehouse import runs
+from warehouse.connect import ingest_lock, open_migrated, resolve_db_path, writer
+from warehouse.errors import WarehouseBusyError, WarehouseError
+
+DEFAULT_BATCH_SIZE = 200
+# Below this many pages, starting worker processes costs more than it saves.
+_POOL_THRESHOLD = 400
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    db: str
+    status: str
+    counts: LoadCounts
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
+    seconds: float = 0.0
+
+
+class KnownPages:
+    """Hashes of pages already extracted by this version. A plain object, so Prefect passes it
+    to tasks as it is instead of walking thousands of strings looking for futures."""
+
+    def __init__(self, hashes: frozenset[str]) -> None:
+        self.hashes = hashes
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self.hashes
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.hashes)
+
+
+@task(name="list-pages", cache_policy=NO_CACHE)
+def list_pages(paths: list[str]) -> list[str]:
+    return list(iter_page_files(paths))
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch(items: Sequence[str | Page], known: KnownPages, pool: Executor | None) -> list[PageResult]:
+    if pool is None:
+        return [process_item(item, known) for item in items]
+    return list(pool.map(process_item_in_worker, items, chunksize=8))
+
+
+@task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def load_batch_task(db: str, run_id: str, results: list[PageResult]) -> LoadCounts:
+    with writer(db) as con:
+        try:
+            return load_batch(con, run_id, results)
+        except (duckdb.IOException, WarehouseError):
+            raise  # the warehouse itself is failing: let the retry (and then the run) handle it
+        except duckdb.Error:
+            # One bad row must not sink its batch: load page by page, failing only the culprits.
+            return _load_one_by_one(con, run_id, results)
+
+
+def _load_one_by_one(con: duckdb.DuckDBPyConnection, run_id: str, results: list[PageResult]) -> LoadCounts:
+    total = LoadCounts()
+    for result in results:
+        try:
+            total.add(load_batch(con, run_id, [result]))
+        except duckdb.Error as exc:
+            failed = PageResult(
+                source=result.source,
+                page_sha256=result.page_sha256,
+                stored=result.stored,
+                stage="load",
+                reason=f"warehouse rejected the page's rows: {exc}",
+                url=result.url,
+            )
+            total.add(load_batch(con, run_id, [failed]))
+    return total
+
+
+def _batches(items: Iterable[str | Page], size: int) -> Iterator[list[str | Page]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _make_pool(workers: int, known: frozenset[str]) -> ProcessPoolExecutor:
+    # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(known,),
+    )
+
+
+def run_ingest(
+    *,
+    command: str,
+    sources: str,
+    items: Iterable[str | Page],
+    total: int | None,
+    db: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
+    lock_wait_seconds: float = 0.0,
+) -> IngestSummary:
+    """Shared body of every ingest flow: any iterable of work items, any source."""
+    started = time.monotonic()
+    with ingest_lock(db, lock_wait_seconds):
+        open_migrated(db)
+        run_id = str(uuid.uuid4())
+        with writer(db) as con:
+            runs.start_run(
+                con,
+                run_id,
+                command=command,
+                sources=sources,
+                flow_run_id=flow_run.get_id(),
+                extractor_version=EXTRACTOR_VERSION,
+            )
+            known = runs.known_page_hashes(con, EXTRACTOR_VERSION)
+        workers = _choose_workers(workers, total)
+        pool = _make_pool(workers, known) if workers > 1 else None
+        summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
+        progress = _Progress(total) if show_progress else None
+        try:
+            in_flight: deque[Any] = deque()
+            for batch in _batches(items, batch_size):
+                in_flight.append(extract_batch.submit(batch, KnownPages(known), pool))
+                if len(in_flight) > max(workers, 1):
+                    _load_next(in_flight, db, run_id, summary, progress)
+            while in_flight:
+                _load_next(in_flight, db, run_id, summary, progress)
+            summary.status = "completed"
+        except BaseException as exc:
+            summary.status = "failed"
+            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            if progress:
+                progress.close()
+            if pool:
+                pool.shutdown(cancel_futures=True)
+        _finish(db, run_id, "completed", None)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _choose_workers(workers: int | None, total: int | None) -> int:
+    if workers is not None:
+        return max(1, workers)
+    if total is not None and total < _POOL_THRESHOLD:
+        return 1
+    return os.cpu_count() or 1
+
+
+def _load_next(in_flight: deque[Any], db: str, run_id: str, summary: IngestSummary, progress: _Progress | None) -> None:
+    results: list[PageResult] = in_flight.popleft().result()
+    counts = load_batch_task(db, run_id, results)
+    summary.counts.add(counts)
+    summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in results if r.failed)
+    if progress:
+        progress.advance(len(results))
+
+
+def _finish(db: str, run_id: str, status: str, message: str | None) -> None:
+    try:
+        with writer(db) as con:
+            runs.finish_run(con, run_id, status, message)
+    except (WarehouseError, duckdb.Error):
+        if status == "completed":
+            raise
+        # The run is already failing; the ledger row stays 'running' and the next run marks it crashed.
+
+
+class _Progress:
+    """A progress bar on a terminal (stderr); the CLI only asks for it when stderr is a TTY."""
+
+    def __init__(self, total: int | None) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        )
+        self._task = self._progress.add_task("pages", total=total)
+        self._progress.start()
+
+    def advance(self, pages: int) -> None:
+        self._progress.advance(self._task, pages)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+@flow(name="ingest-pages", validate_parameters=False)
+def ingest_pages(
+    paths: list[str],
+    db: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
+    lock_wait_seconds: float = 0.0,
+) -> IngestSummary:
+    """Ingest saved pages (files, or folders searched recursively for .html/.htm)."""
+    files = list_pages(paths)
+    return run_ingest(
+        command="ingest",
+        sources=" ".join(paths),
+        items=files,
+        total=len(files),
+        db=str(resolve_db_path(db)),
+        batch_size=batch_size,
+        workers=workers,
+        show_progress=show_progress,
+        lock_wait_seconds=lock_wait_seconds,
+    )
+
+
+__all__ = ["IngestSummary", "WarehouseBusyError", "ingest_pages", "run_ingest"]

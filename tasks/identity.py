@@ -1,0 +1,95 @@
+"""Article identity: (host family, uid) from URLs, and the canonical URL of an article.
+
+www.breaknews.com, breaknews.com and m.breaknews.com are one host family ("www"); regional and
+sister hosts (n., j., honam., press.) each have their own uid sequence, so an article is keyed by
+family and uid, never by uid alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SITE_DOMAIN = "breaknews.com"
+_WWW_HOSTS = {"", "www", "m"}
+_UID_PATH = re.compile(r"^/(\d{1,10})/?$")
+_READ_PAGES = {"/sub_read.html", "/sub_read.php", "/news/sub_read.html"}
+_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    family: str
+    uid: int
+
+    @property
+    def article_id(self) -> str:
+        return f"{self.family}:{self.uid}"
+
+    @property
+    def url(self) -> str:
+        host = "www" if self.family == "www" else self.family
+        return f"https://{host}.{SITE_DOMAIN}/{self.uid}"
+
+
+def host_family(host: str | None, site_domain: str = SITE_DOMAIN) -> str | None:
+    """The host family of a BreakNews host, or None for any other host."""
+    if not host:
+        return None
+    host = host.lower().rstrip(".").split(":")[0]
+    if host == site_domain:
+        return "www"
+    if not host.endswith("." + site_domain):
+        return None
+    labels = host[: -len(site_domain) - 1].split(".")
+    if labels and labels[0] == "m" and len(labels) > 1:  # m.honam.breaknews.com → honam
+        labels = labels[1:]
+    if len(labels) != 1 or not _LABEL.match(labels[0]):
+        return None
+    return "www" if labels[0] in _WWW_HOSTS else labels[0]
+
+
+def parse_article_url(url: str | None, site_domain: str = SITE_DOMAIN) -> ArticleRef | None:
+    """The article an URL names, for both URL forms (``/{uid}`` and ``/sub_read.html?uid=``)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    family = host_family(parts.hostname, site_domain)
+    if family is None:
+        return None
+    match = _UID_PATH.match(parts.path)
+    if match:
+        return ArticleRef(family, int(match.group(1)))
+    if parts.path.lower() in _READ_PAGES:
+        uids = parse_qs(parts.query).get("uid", [])
+        if uids and uids[0].strip().isdigit():
+            return ArticleRef(family, int(uids[0].strip()))
+    return None
+
+
+def section_params(url: str | None) -> tuple[str | None, str | None]:
+    """(section code, section name) carried by an old-style article URL, if any."""
+    if not url:
+        return None, None
+    query = parse_qs(urlsplit(url).query)
+    codes, names = query.get("section", []), query.get("section2", [])
+    return (codes[0] if codes else None), (unquote(names[0]) if names else None)
+
+
+_EMBEDDED_URL = re.compile(r"https?://[A-Za-z0-9.-]*" + re.escape(SITE_DOMAIN) + r"[^\s\"'&<>]*", re.I)
+_UID_PARAM = re.compile(r"[?&]uid=(\d{1,10})", re.I)
+
+
+def refs_in_self_link(href: str, base_family: str | None) -> list[ArticleRef]:
+    """Article refs that a share or print link names (they carry the article's own uid)."""
+    decoded = unquote(unquote(href))
+    refs = [ref for ref in (parse_article_url(m.group(0)) for m in _EMBEDDED_URL.finditer(decoded)) if ref]
+    if not refs and base_family:
+        refs = [ArticleRef(base_family, int(m.group(1))) for m in _UID_PARAM.finditer(decoded)]
+    return refs

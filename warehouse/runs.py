@@ -1,0 +1,64 @@
+"""The run ledger: one `ingest_runs` row per run, kept current batch by batch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+COUNT_COLUMNS = (
+    "pages_seen",
+    "pages_skipped",
+    "articles_new",
+    "articles_updated",
+    "articles_unchanged",
+    "failures",
+    "with_translation",
+    "without_translation",
+)
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    command: str,
+    sources: str,
+    flow_run_id: str | None,
+    extractor_version: str,
+) -> None:
+    # No other run can be live while we hold the ingest lock: a 'running' row is a crashed run.
+    con.execute(
+        "UPDATE ingest_runs SET status = 'crashed', message = 'process ended before the run finished'"
+        " WHERE status = 'running'"
+    )
+    con.execute(
+        "INSERT INTO ingest_runs (run_id, flow_run_id, command, sources, started_at, status, extractor_version)"
+        " VALUES (?, ?, ?, ?, ?, 'running', ?)",
+        [run_id, flow_run_id, command, sources, datetime.now(UTC), extractor_version],
+    )
+
+
+def add_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int]) -> None:
+    """Add a batch's counts to the run row, inside the batch's own transaction."""
+    assignments = ", ".join(f"{name} = {name} + ?" for name in COUNT_COLUMNS)
+    con.execute(
+        f"UPDATE ingest_runs SET {assignments} WHERE run_id = ?",  # column names are constants
+        [counts.get(name, 0) for name in COUNT_COLUMNS] + [run_id],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str | None = None) -> None:
+    con.execute(
+        "UPDATE ingest_runs SET status = ?, ended_at = ?, message = ? WHERE run_id = ?",
+        [status, datetime.now(UTC), message, run_id],
+    )
+
+
+def known_page_hashes(con: duckdb.DuckDBPyConnection, extractor_version: str) -> frozenset[str]:
+    """Pages already turned into articles by this extractor version: re-reading them can be skipped."""
+    rows = con.execute(
+        "SELECT page_sha256 FROM raw_pages WHERE status = 'article' AND extractor_version = ?",
+        [extractor_version],
+    ).fetchall()
+    return frozenset(row[0] for row in rows)
