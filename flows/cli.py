@@ -14,7 +14,7 @@ from typing import Any
 import flows  # noqa: F401  (sets Prefect's telemetry switches before Prefect can load)
 from tasks.errors import BreaknewsError
 from tasks.sources import SourceError, check_paths
-from warehouse.connect import connect, resolve_db_path
+from warehouse.connect import connect, open_migrated, resolve_db_path
 from warehouse.errors import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -84,6 +84,7 @@ def _quiet_prefect(verbose: bool) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     paths = check_paths(args.paths)
     db = str(resolve_db_path(args.db))
+    open_migrated(db)  # fail fast, with one clean line, before Prefect starts
     _quiet_prefect(args.verbose)
     from flows.ingest import ingest_pages
 

@@ -198,6 +198,8 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     except (etree.ParserError, ValueError) as exc:
         raise ExtractError(f"HTML does not parse: {exc}") from exc
 
+    # Script and style text is never article text, and notices quoted from it would mislead.
+    etree.strip_elements(tree, "script", "style", "noscript", etree.Comment, with_tail=False)
     base = url or (saved_from.group(1) if saved_from else None) or "https://www.breaknews.com/"
     skin, container = _find_body(tree)
     title = _title(tree)
@@ -253,30 +255,21 @@ def _title(tree: lxml.html.HtmlElement) -> str | None:
 
 def _reject_non_article(tree: lxml.html.HtmlElement, title: str | None) -> None:
     """Raise NotAnArticleError for the pages we know are not articles: notices and lists."""
-    body = tree.find("body")
-    text = clean_text(body.text_content()) if body is not None else ""
     article_links = {
         ref
         for ref in (parse_article_url(urljoin("https://www.breaknews.com/", h)) for h in tree.xpath("//a/@href"))
         if ref
     }
-    notice = _DELETED.search(text)
-    if notice:
-        sentence = _sentence_around(text, notice.start())
-        raise NotAnArticleError(f"deleted-article notice, not an article: “{sentence}”")
+    for element in tree.iter():
+        own_text = clean_text(element.text or "") if isinstance(element.tag, str) else ""
+        if own_text and len(own_text) < 200 and _DELETED.search(own_text):
+            raise NotAnArticleError(f"deleted-article notice, not an article: “{own_text}”")
     if len(article_links) >= 5:
         raise NotAnArticleError(
             f"a list page ({len(article_links)} article links) without an article body, not an article"
         )
     if not title:
         raise NotAnArticleError("no article title and no body container (div#CLtag, td.read_body) found")
-
-
-def _sentence_around(text: str, index: int) -> str:
-    start = max(text.rfind(".", 0, index), text.rfind("!", 0, index), 0)
-    end = text.find(".", index)
-    end = len(text) if end < 0 else end + 1
-    return text[start:end].strip(" .!")[:120] + ("." if end <= len(text) else "")
 
 
 def _generic(
@@ -295,9 +288,58 @@ def _generic(
 
 
 def _body_blocks(container: lxml.html.HtmlElement, base: str) -> list[Block]:
-    """Lines of the body container in order, ads and boilerplate removed, captions marked."""
+    """Lines of the body container in order, ads and boilerplate removed, captions marked.
+
+    trafilatura reads the container cut out of its table, so it keeps paragraph breaks; the
+    markup walk is the fallback when trafilatura returns nothing (it skips very short bodies)
+    or drops a sizable part of the text.
+    """
     for element in container.xpath(" | ".join(f".//{tag}" for tag in _DROP_TAGS)):
         _drop(element)
+    walked = _walk_blocks(container, base)
+    extracted = _trafilatura_blocks(container, base)
+    if extracted and _text_size(extracted) >= 0.8 * _text_size(walked):
+        return extracted
+    return walked
+
+
+def _text_size(blocks: list[Block]) -> int:
+    return sum(len(b.text) for b in blocks)
+
+
+_TRAFILATURA_IMAGE = re.compile(r"^!\[[^\]]*\]\((?P<src>[^)\s]+)\)$")
+
+
+def _trafilatura_blocks(container: lxml.html.HtmlElement, base: str) -> list[Block]:
+    fragment = "<html><body><article>" + lxml.html.tostring(container, encoding="unicode") + "</article></body></html>"
+    text = trafilatura.extract(
+        fragment,
+        url=base,
+        favor_recall=True,
+        include_tables=True,
+        include_images=True,
+        include_comments=False,
+        deduplicate=False,
+    )
+    if not text:
+        return []
+    blocks: list[Block] = []
+    image: str | None = None
+    for raw_line in text.splitlines():
+        line = raw_line.strip().strip("|").strip()  # trafilatura renders table cells as "| … |"
+        picture = _TRAFILATURA_IMAGE.match(line)
+        if picture:
+            image = urljoin(base, picture.group("src"))
+            continue
+        block = _as_block(line, image)
+        if block is not None:
+            if block.is_caption:
+                image = None
+            blocks.append(block)
+    return blocks
+
+
+def _walk_blocks(container: lxml.html.HtmlElement, base: str) -> list[Block]:
     blocks: list[Block] = []
     buffer: list[str] = []
     pending_image: list[str | None] = [None]

@@ -216,16 +216,20 @@ def _store_raw_pages(con: duckdb.DuckDBPyConnection, run_id: str, results: Seque
             pages[result.stored.page_sha256] = result
     if not pages:
         return
-    first_seen = dict(
-        con.execute(
-            "SELECT page_sha256, first_seen_at FROM raw_pages WHERE page_sha256 IN (SELECT unnest(?))",
+    # A page seen before keeps when it was fetched, first stored, and by which run.
+    earlier = {
+        sha: (fetched, first_seen, first_run)
+        for sha, fetched, first_seen, first_run in con.execute(
+            "SELECT page_sha256, fetched_at, first_seen_at, run_id FROM raw_pages"
+            " WHERE page_sha256 IN (SELECT unnest(?))",
             [sorted(pages)],
         ).fetchall()
-    )
+    }
     rows = []
     for sha, result in pages.items():
         page = result.stored
         assert page is not None
+        fetched_at, first_seen_at, first_run_id = earlier.get(sha, (page.fetched_at, now, run_id))
         rows.append(
             (
                 sha,
@@ -244,10 +248,10 @@ def _store_raw_pages(con: duckdb.DuckDBPyConnection, run_id: str, results: Seque
                 "article" if result.article is not None else "failed",
                 result.article.article_id if result.article is not None else None,
                 EXTRACTOR_VERSION,
-                page.fetched_at,
-                first_seen.get(sha, now),
+                fetched_at,
+                first_seen_at,
                 now,
-                run_id,
+                first_run_id,
             )
         )
     _append(con, "raw_pages", rows, upsert=True)

@@ -79,6 +79,8 @@ def writer(path: str | os.PathLike[str], wait_seconds: float = 30.0) -> Iterator
 @contextmanager
 def ingest_lock(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> Iterator[None]:
     """Held for a whole ingest run, so two breaknews processes never write one warehouse at once."""
+    if not Path(path).parent.exists():
+        raise WarehouseError(f"cannot create warehouse {path}: folder {Path(path).parent} does not exist")
     lock = FileLock(f"{Path(path)}.lock")
     try:
         lock.acquire(timeout=wait_seconds)

@@ -40,7 +40,7 @@ CREATE TABLE raw_pages (
     fetched_at        TIMESTAMPTZ NOT NULL,
     first_seen_at     TIMESTAMPTZ NOT NULL,
     last_seen_at      TIMESTAMPTZ NOT NULL,
-    run_id            VARCHAR NOT NULL         -- run that stored or last processed the page
+    run_id            VARCHAR NOT NULL         -- run that first stored the page
 );
 
 CREATE TABLE articles (

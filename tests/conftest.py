@@ -1,0 +1,50 @@
+"""Shared fixtures. Telemetry switches are set before anything can import Prefect."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "pages"
+SAMPLES = ROOT / "samples"
+
+
+def fixture_page(slug: str) -> Path:
+    return FIXTURES / f"breaknews.{slug}.html"
+
+
+def expected(slug: str) -> dict:
+    return json.loads((FIXTURES / f"breaknews.{slug}.expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """Prefect's real local API (a temporary server), shared by every test that runs a flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,58 @@
+"""Docs are part of the product: every command, option, table and column is in the README."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import pytest
+
+from flows.cli import build_parser
+from tests.conftest import ROOT
+from warehouse.connect import connect, open_migrated
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_command_and_option_is_documented(name):
+    assert f"### `breaknews {name}" in README, f"README has no section for `breaknews {name}`"
+    section = README.split(f"### `breaknews {name}", 1)[1].split("\n### ", 1)[0]
+    for action in _commands()[name]._actions:
+        for option in action.option_strings:
+            if option not in ("-h", "--help"):
+                assert f"`{option}" in section, f"`breaknews {name} {option}` is not documented"
+
+
+def _schema(tmp_path) -> dict[str, list[str]]:
+    db = tmp_path / "docs.duckdb"
+    open_migrated(db)
+    con = connect(db, read_only=True)
+    found: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        found.setdefault(table, []).append(column)
+    con.close()
+    return found
+
+
+def test_every_table_and_column_is_documented(tmp_path):
+    for table, columns in _schema(tmp_path).items():
+        assert f"### `{table}`" in README, f"table {table} is not documented"
+        section = README.split(f"### `{table}`", 1)[1].split("\n### ", 1)[0]
+        for column in columns:
+            assert re.search(rf"`{re.escape(column)}`", section), f"{table}.{column} is not documented"
+
+
+def test_quick_start_is_two_commands_that_the_ci_runs():
+    blocks = re.findall(r"```sh\n(.*?)```", README.split("## Quick start", 1)[1], re.S)
+    assert "breaknews ingest samples" in blocks[0]
+    assert blocks[1].strip() == ".venv/bin/python -m pytest"
+    assert blocks[1].strip() in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,150 @@
+"""Golden tests over hand-written fixture pages: exact fields, snippets that must and must not
+appear in each body, captions with credits. A fixture's failure must name the right stage."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tasks.errors import NotAnArticleError, TruncatedPageError
+from tasks.extract import extract_article, split_caption
+from tasks.models import Page
+from tasks.pipeline import process_page
+from tests.conftest import FIXTURES, expected, fixture_page
+
+SLUGS = sorted(p.name[len("breaknews.") : -len(".expected.json")] for p in FIXTURES.glob("*.expected.json"))
+ARTICLES = [s for s in SLUGS if expected(s)["outcome"] == "article"]
+FAILURES = [s for s in SLUGS if expected(s)["outcome"] == "failure"]
+
+
+def _process(slug: str):
+    path = fixture_page(slug)
+    return process_page(Page(source=str(path), source_kind="file", content=path.read_bytes()))
+
+
+def test_fixture_set_covers_the_issue():
+    assert len(ARTICLES) >= 10 and len(FAILURES) >= 4
+
+
+@pytest.mark.parametrize("slug", ARTICLES)
+def test_article_fields(slug):
+    result = _process(slug)
+    assert not result.failed, f"{result.stage}: {result.reason}"
+    article = result.article
+    for name, want in expected(slug)["fields"].items():
+        got = getattr(article, name)
+        if name == "published_at" and got is not None:
+            got = got.isoformat()
+        assert got == want, f"{slug}.{name}"
+
+
+@pytest.mark.parametrize("slug", ARTICLES)
+def test_article_bodies(slug):
+    want = expected(slug)
+    article = _process(slug).article
+    assert len(article.paragraphs_ko) == want["ko_paragraphs"]
+    assert len(article.paragraphs_en) == want["en_paragraphs"]
+    body_en = article.body_en or ""
+    for snippet in want["must_ko"]:
+        assert snippet in article.body_ko
+    for snippet in want["must_not_ko"]:
+        assert snippet not in article.body_ko
+    for snippet in want["must_en"]:
+        assert snippet in body_en
+    for snippet in want["must_not_en"]:
+        assert snippet not in body_en
+    assert article.has_translation == bool(want["en_paragraphs"])
+    assert (article.body_en is None) == (not want["en_paragraphs"])
+
+
+@pytest.mark.parametrize("slug", ARTICLES)
+def test_article_captions(slug):
+    article = _process(slug).article
+    for caption in expected(slug).get("captions", []):
+        assert any(
+            c.lang == caption["lang"] and caption["contains"] in c.text and c.credit == caption["credit"]
+            for c in article.captions
+        ), caption
+    for caption in article.captions:
+        assert not caption.text.startswith("▲")
+        assert caption.text not in article.body_ko and caption.text not in (article.body_en or "")
+
+
+@pytest.mark.parametrize("slug", FAILURES)
+def test_non_articles_fail_with_their_stage(slug):
+    result = _process(slug)
+    assert result.failed and result.article is None
+    assert result.stage == expected(slug)["failure_stage"]
+    assert result.reason and len(result.reason) > 20  # a reason a person can act on
+    assert result.stored is not None  # the raw page is kept either way
+
+
+def test_truncated_page_is_never_loaded_as_whole():
+    text = fixture_page("modern-marker1").read_bytes().decode("utf-8")
+    cut = text[: text.index("600여 명이") + 10]
+    with pytest.raises(TruncatedPageError):
+        extract_article(cut)
+
+
+def test_ads_and_related_articles_never_reach_the_body():
+    article = _process("modern-marker1").article
+    everything = article.body_ko + (article.body_en or "")
+    for junk in ("adsbygoogle", "googletag", "관련기사", "많이 본 기사", "무단전재", "119@breaknews.com"):
+        assert junk not in everything
+
+
+def test_same_article_from_mobile_save_has_same_identity_and_content():
+    www, mobile = _process("modern-marker1").article, _process("mobile-url-forms").article
+    assert www.article_id == mobile.article_id == "www:1063522"
+    assert mobile.identity_source == "saved_from"
+    assert www.content_sha256 == mobile.content_sha256
+
+
+def test_identity_from_share_and_print_links_only():
+    article = _process("modern-marker2").article
+    assert article.identity_source == "self_link"
+    assert article.uid == expected("modern-marker2")["fields"]["uid"]
+
+
+def test_fetch_url_wins_over_page_links():
+    path = fixture_page("modern-marker2")
+    result = process_page(
+        Page(
+            source="x",
+            source_kind="http",
+            content=path.read_bytes(),
+            url="http://breaknews.com/sub_read.html?uid=999&section=sc2",
+        )
+    )
+    assert result.article.article_id == "www:999"
+    assert result.article.identity_source == "url"
+
+
+def test_page_without_any_uid_gets_a_content_key():
+    html = fixture_page("modern-nomarker").read_text(encoding="utf-8")
+    html = re.sub(r"(?:uid=|breaknews\.com%2F|breaknews\.com/|name=\"uid\" value=\")\d+", "", html)
+    result = process_page(Page(source="x", source_kind="file", content=html.encode()))
+    assert result.article.article_id.startswith("content:")
+    assert result.article.uid is None and result.article.url is None
+    again = process_page(Page(source="y", source_kind="file", content=html.encode()))
+    assert again.article.article_id == result.article.article_id
+
+
+def test_deleted_notice_is_not_an_article():
+    html = fixture_page("deleted").read_text(encoding="utf-8")
+    with pytest.raises(NotAnArticleError, match="deleted"):
+        extract_article(html)
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "credit"),
+    [
+        ("▲ 지난달 22일 … 국제 컨퍼런스.  © 포항시", "지난달 22일 … 국제 컨퍼런스.", "포항시"),
+        ("▲ 시민들이 걷고 있다. <사진출처=연합뉴스>", "시민들이 걷고 있다.", "연합뉴스"),
+        ("▲ Pohang City Hall. ⓒ Break News", "Pohang City Hall.", "Break News"),
+        ("▲ 설명만 있는 사진", "설명만 있는 사진", None),
+    ],
+)
+def test_split_caption(line, text, credit):
+    assert split_caption(line) == (text, credit)

@@ -1,0 +1,73 @@
+"""The ingest flow on Prefect's real local API, against real DuckDB files."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from flows.ingest import ingest_pages
+from tests.conftest import FIXTURES, SAMPLES, rows
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+def test_fixtures_end_to_end(db_path):
+    summary = ingest_pages(paths=[str(FIXTURES)], db=str(db_path))
+    c = summary.counts
+    assert summary.status == "completed"
+    assert c.pages_seen == len(list(FIXTURES.glob("*.html")))
+    # mobile-url-forms is the same article as modern-marker1: counted unchanged, stored once.
+    assert (c.articles_new, c.articles_unchanged, c.failures) == (c.pages_seen - 5, 1, 4)
+    assert {stage for _, stage, _ in summary.failures} == {"decode", "extract"}
+    assert rows(db_path, "SELECT count(*) FROM articles") == [(c.articles_new,)]
+    [run] = rows(db_path, "SELECT status, pages_seen, articles_new, failures, flow_run_id FROM ingest_runs")
+    assert run[:4] == ("completed", c.pages_seen, c.articles_new, 4)
+    assert run[4]  # the Prefect flow-run id is recorded
+    assert rows(db_path, "SELECT count(*) FROM ingest_failures") == [(4,)]
+
+
+def test_second_run_skips_stored_pages_and_changes_nothing(db_path):
+    ingest_pages(paths=[str(SAMPLES)], db=str(db_path))
+    before = rows(db_path, "SELECT * EXCLUDE (last_seen_at) FROM articles ORDER BY article_id")
+    parts = rows(db_path, "SELECT count(*) FROM paragraphs"), rows(db_path, "SELECT count(*) FROM captions")
+    summary = ingest_pages(paths=[str(SAMPLES)], db=str(db_path))
+    c = summary.counts
+    assert c.articles_new == c.articles_updated == 0
+    assert c.pages_skipped == c.articles_unchanged == c.pages_seen - c.failures
+    assert rows(db_path, "SELECT * EXCLUDE (last_seen_at) FROM articles ORDER BY article_id") == before
+    assert (rows(db_path, "SELECT count(*) FROM paragraphs"), rows(db_path, "SELECT count(*) FROM captions")) == parts
+    assert rows(db_path, "SELECT count(*) FROM ingest_runs WHERE status = 'completed'") == [(2,)]
+
+
+def test_worker_processes_give_the_same_rows(db_path, tmp_path):
+    single = tmp_path / "single.duckdb"
+    ingest_pages(paths=[str(FIXTURES)], db=str(single), workers=1, batch_size=3)
+    ingest_pages(paths=[str(FIXTURES)], db=str(db_path), workers=2, batch_size=3)
+    query = "SELECT article_id, content_sha256, body_ko, body_en FROM articles ORDER BY article_id"
+    assert rows(db_path, query) == rows(single, query)
+    assert rows(db_path, "SELECT sum(failures) FROM ingest_runs") == [(4,)]
+
+
+def test_a_changed_page_updates_its_article(db_path, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    page = folder / "a.html"
+    shutil.copy(FIXTURES / "breaknews.modern-nomarker.html", page)
+    ingest_pages(paths=[str(folder)], db=str(db_path))
+    page.write_text(page.read_text(encoding="utf-8").replace("</h1>", " (수정)</h1>", 1), encoding="utf-8")
+    summary = ingest_pages(paths=[str(folder)], db=str(db_path))
+    assert summary.counts.articles_updated == 1
+    assert rows(db_path, "SELECT revision, title_ko LIKE '%(수정)' FROM articles") == [(2, True)]
+    assert rows(db_path, "SELECT count(*) FROM article_revisions") == [(2,)]
+
+
+def test_unreadable_file_is_a_read_failure(db_path, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "breaknews.modern-nomarker.html", folder / "ok.html")
+    (folder / "gone.html").symlink_to(tmp_path / "deleted-meanwhile.html")  # listed, but cannot be read
+    summary = ingest_pages(paths=[str(folder)], db=str(db_path))
+    assert summary.counts.articles_new == 1
+    [(stage, reason)] = rows(db_path, "SELECT stage, reason FROM ingest_failures")
+    assert stage == "read" and "gone.html" in reason and "No such file" in reason
