@@ -25,8 +25,8 @@ from prefect.runtime import flow_run
 
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.load import load_batch
-from tasks.models import LoadCounts, Page, PageResult
-from tasks.pipeline import init_worker, process_item, process_item_in_worker
+from tasks.models import LoadCounts, PageResult
+from tasks.pipeline import WorkItem, init_worker, process_item, process_item_in_worker
 from tasks.sources import iter_page_files
 from warehouse import runs
 from warehouse.connect import ingest_lock, open_migrated, resolve_db_path, writer
@@ -70,7 +70,7 @@ def list_pages(paths: list[str]) -> list[str]:
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[str | Page], known: KnownPages, pool: Executor | None) -> list[PageResult]:
+def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: Executor | None) -> list[PageResult]:
     if pool is None:
         return [process_item(item, known) for item in items]
     return list(pool.map(process_item_in_worker, items, chunksize=8))
@@ -106,7 +106,7 @@ def _load_one_by_one(con: duckdb.DuckDBPyConnection, run_id: str, results: list[
     return total
 
 
-def _batches(items: Iterable[str | Page], size: int) -> Iterator[list[str | Page]]:
+def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -126,7 +126,7 @@ def run_ingest(
     *,
     command: str,
     sources: str,
-    items: Iterable[str | Page],
+    items: Iterable[WorkItem],
     total: int | None,
     db: str,
     batch_size: int = DEFAULT_BATCH_SIZE,

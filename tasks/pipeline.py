@@ -21,6 +21,8 @@ from tasks.models import Article, Caption, Page, PageResult, StoredPage
 from tasks.sources import read_page_file
 from tasks.split import SplitResult, split_bilingual
 
+WorkItem = str | Page | PageResult
+
 
 def page_sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
@@ -160,8 +162,11 @@ def _captions(split: SplitResult) -> tuple[Caption, ...]:
     return tuple(captions)
 
 
-def process_item(item: str | Page, known_pages: Collection[str] = ()) -> PageResult:
-    """A work item is a file path (read here, in the worker) or a Page already fetched."""
+def process_item(item: WorkItem, known_pages: Collection[str] = ()) -> PageResult:
+    """A work item is a file path (read here, in the worker), a Page already fetched, or a
+    PageResult that an upstream stage (fetch, archive reading) already decided, passed through."""
+    if isinstance(item, PageResult):
+        return item
     if isinstance(item, str):
         try:
             page = read_page_file(item)
@@ -181,5 +186,5 @@ def init_worker(known_pages: frozenset[str]) -> None:
     _worker_known = known_pages
 
 
-def process_item_in_worker(item: str | Page) -> PageResult:
+def process_item_in_worker(item: WorkItem) -> PageResult:
     return process_item(item, _worker_known)
