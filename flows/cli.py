@@ -51,6 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
     ingest.set_defaults(handler=cmd_ingest)
 
+    reextract = sub.add_parser("reextract", help="re-extract stored raw pages with the current extractor (no network)")
+    _add_db(reextract)
+    reextract.add_argument(
+        "--all",
+        dest="everything",
+        action="store_true",
+        help="re-extract every article's page, not only those from older extractor versions",
+    )
+    reextract.add_argument("--workers", type=_positive, default=None, metavar="N", help="extraction processes")
+    reextract.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
+    reextract.set_defaults(handler=cmd_reextract)
+
+    runs = sub.add_parser("runs", help="show recent runs from the ledger")
+    _add_db(runs)
+    runs.add_argument("--limit", type=_positive, default=20, metavar="N", help="how many runs (default 20)")
+    runs.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    runs.set_defaults(handler=cmd_runs)
+
     query = sub.add_parser("query", help="run SQL on a read-only connection")
     query.add_argument("sql", metavar="SQL")
     _add_db(query)
@@ -117,25 +135,55 @@ def print_summary(summary: Any) -> None:
         )
 
 
+def cmd_reextract(args: argparse.Namespace) -> int:
+    db = str(resolve_db_path(args.db))
+    if not os.path.exists(db):
+        raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
+    open_migrated(db)
+    _quiet_prefect(args.verbose)
+    from flows.reextract import reextract_pages
+
+    summary = reextract_pages(
+        db=db, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
+    )
+    print_summary(summary)
+    return EXIT_OK
+
+
+_RUNS_SQL = """
+SELECT run_id, command, status, started_at, ended_at, pages_seen, pages_skipped, articles_new, articles_updated,
+       articles_unchanged, failures, with_translation, without_translation, flow_run_id, message
+FROM ingest_runs ORDER BY started_at DESC LIMIT ?
+"""
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    return _print_query(args.db, _RUNS_SQL, [args.limit], args.format)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
-    con = connect(resolve_db_path(args.db), read_only=True, wait_seconds=10.0)
+    return _print_query(args.db, args.sql, None, args.format)
+
+
+def _print_query(db: str | None, sql: str, params: list[Any] | None, fmt: str) -> int:
+    con = connect(resolve_db_path(db), read_only=True, wait_seconds=10.0)
     try:
         import duckdb
 
         try:
-            relation = con.sql(args.sql)
+            relation = con.sql(sql, params=params) if params else con.sql(sql)
         except duckdb.Error as exc:
             raise WarehouseError(f"query failed: {exc}") from exc
         if relation is None:
             return EXIT_OK
-        if args.format == "table":
+        if fmt == "table":
             relation.show(max_width=_terminal_width(), max_rows=10_000)
             return EXIT_OK
         columns = relation.columns
         rows = relation.fetchall()
     finally:
         con.close()
-    if args.format == "csv":
+    if fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         writer.writerows(rows)

@@ -23,6 +23,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.artifacts import publish_summary
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.load import load_batch
 from tasks.models import LoadCounts, PageResult
@@ -133,8 +134,10 @@ def run_ingest(
     workers: int | None = None,
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
+    force: bool = False,
 ) -> IngestSummary:
-    """Shared body of every ingest flow: any iterable of work items, any source."""
+    """Shared body of every ingest flow: any iterable of work items, any source. ``force`` extracts
+    pages even when their bytes were already extracted by this extractor version."""
     started = time.monotonic()
     with ingest_lock(db, lock_wait_seconds):
         open_migrated(db)
@@ -148,7 +151,7 @@ def run_ingest(
                 flow_run_id=flow_run.get_id(),
                 extractor_version=EXTRACTOR_VERSION,
             )
-            known = runs.known_page_hashes(con, EXTRACTOR_VERSION)
+            known = frozenset() if force else runs.known_page_hashes(con, EXTRACTOR_VERSION)
         workers = _choose_workers(workers, total)
         pool = _make_pool(workers, known) if workers > 1 else None
         summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
@@ -173,6 +176,7 @@ def run_ingest(
                 pool.shutdown(cancel_futures=True)
         _finish(db, run_id, "completed", None)
     summary.seconds = time.monotonic() - started
+    publish_summary(summary)
     return summary
 
 
