@@ -4,6 +4,7 @@ into one clean line and an exit code (0 done, 1 warehouse or run failure, 2 usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -62,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
     reextract.add_argument("--workers", type=_positive, default=None, metavar="N", help="extraction processes")
     reextract.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
     reextract.set_defaults(handler=cmd_reextract)
+
+    serve = sub.add_parser("serve", help="run the ingest on a schedule (Prefect), until Ctrl-C or SIGTERM")
+    serve.add_argument("paths", nargs="*", metavar="PATH", help="saved pages or folders to ingest on each run")
+    _add_db(serve)
+    when = serve.add_mutually_exclusive_group()
+    when.add_argument(
+        "--cron",
+        metavar="EXPR",
+        default=None,
+        help="cron schedule in Korea time (default '*/30 * * * *': every 30 minutes)",
+    )
+    when.add_argument("--interval", type=float, metavar="SECONDS", default=None, help="run every SECONDS instead")
+    serve.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
+    serve.set_defaults(handler=cmd_serve)
 
     runs = sub.add_parser("runs", help="show recent runs from the ledger")
     _add_db(runs)
@@ -150,6 +165,24 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    paths = check_paths(args.paths)
+    if not paths:
+        raise SourceError("serve needs something to ingest: PATH arguments")
+    if args.interval is not None and args.interval <= 0:
+        raise SourceError("--interval must be a positive number of seconds")
+    db = str(resolve_db_path(args.db))
+    open_migrated(db)
+    _quiet_prefect(args.verbose)
+    from flows.serve import serve
+
+    # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        serve(db=db, paths=[os.path.abspath(p) for p in paths], cron=args.cron, interval=args.interval)
+    print("breaknews serve: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
 _RUNS_SQL = """
 SELECT run_id, command, status, started_at, ended_at, pages_seen, pages_skipped, articles_new, articles_updated,
        articles_unchanged, failures, with_translation, without_translation, flow_run_id, message
@@ -215,6 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("breaknews: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # e.g. Prefect's API failing to start: one line, unless debugging
+        if os.environ.get("BREAKNEWS_DEBUG"):
+            raise
+        print(f"breaknews: error: {type(exc).__name__}: {exc} (set BREAKNEWS_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Load a batch of page results into the warehouse in one transaction.
 
 Idempotent by construction: an article whose extracted content is unchanged (or matches one of its
-earlier revisions) gets only its last_seen_at (and the extractor version that vouched for it) touched; a changed article gets a new revision, its
-paragraphs and captions replaced, and its old text kept in article_revisions.
+earlier revisions) gets only its last_seen_at (and the extractor version that vouched for it)
+touched; a changed article gets a new revision, its paragraphs and captions replaced, and its old
+text kept in article_revisions.
 """
 
 from __future__ import annotations

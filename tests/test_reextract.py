@@ -85,7 +85,7 @@ def test_each_run_publishes_an_artifact(db_path):
             found = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["breaknews-ingest-summary"])),
             )
-            return [a for a in found if summary.run_id in (a.description or "")][0].data
+            return next(a for a in found if summary.run_id in (a.description or "")).data
 
     markdown = asyncio.run(latest())
     assert f"| {summary.counts.pages_seen} |" in markdown

@@ -19,9 +19,7 @@ _REEXTRACT_CANDIDATES = """
 
 
 def reextract_candidates(con: duckdb.DuckDBPyConnection, extractor_version: str, everything: bool) -> list[str]:
-    rows = con.execute(
-        _REEXTRACT_CANDIDATES, [everything, extractor_version, everything, extractor_version]
-    ).fetchall()
+    rows = con.execute(_REEXTRACT_CANDIDATES, [everything, extractor_version, everything, extractor_version]).fetchall()
     return [row[0] for row in rows]
 
 
@@ -38,6 +36,20 @@ def stored_pages(con: duckdb.DuckDBPyConnection, shas: Sequence[str]) -> list[tu
     for sha, source, kind, url, compression, content, charset, charset_source, fetched, status, etag, lm, ctype in rows:
         if compression != "zlib":
             raise ValueError(f"raw page {sha} uses unknown compression {compression!r}")
-        out.append((sha, source, kind, url, zlib.decompress(content), charset, charset_source, fetched, status,
-                    etag, lm, ctype))
+        out.append(
+            (
+                sha,
+                source,
+                kind,
+                url,
+                zlib.decompress(content),
+                charset,
+                charset_source,
+                fetched,
+                status,
+                etag,
+                lm,
+                ctype,
+            )
+        )
     return out
