@@ -123,6 +123,9 @@ def iter_warc(
                     break
                 position = resume
                 continue
+            if resume is not None and _only_padding(handle, end, resume):
+                position = resume  # only the blank lines between records: try again from the next one
+                continue
             what = error or "bytes that are not a complete WARC record"
             if resume is None:
                 yield _failure(path, end, "warc", f"record cut short at the end of the file: {what}")
@@ -157,7 +160,7 @@ def _read_run(
         yield damaged.failure
         return damaged.offset, _RESYNC
     except _RECORD_ERRORS as exc:
-        return good_end, f"{type(exc).__name__}: {_short(exc)}"
+        return good_end, _describe(exc)
     finally:
         records.close()
     return max(good_end, records.offset), None
@@ -250,6 +253,14 @@ def _warc_date(value: str | None) -> datetime | None:
         return None
 
 
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, zlib.error):
+        return f"bad gzip data ({_short(exc)})"
+    if isinstance(exc, ArchiveLoadFailed | StatusAndHeadersParserException):
+        return _short(exc)
+    return f"unreadable record header ({type(exc).__name__})"
+
+
 def _short(exc: BaseException) -> str:
     text = " ".join("".join(c if c.isprintable() else "?" for c in str(exc)).split())
     return text[:100] + ("…" if len(text) > 100 else "")
@@ -267,14 +278,13 @@ def _file_size(handle: IO[bytes]) -> int:
         return 0
 
 
-def _only_padding(handle: IO[bytes], start: int, size: int) -> bool:
-    """True when nothing but blank lines (or nothing) follows ``start``."""
-    if start >= size:
-        return True
+def _only_padding(handle: IO[bytes], start: int, stop: int) -> bool:
+    """True when nothing but blank lines (or nothing) lies between ``start`` and ``stop``."""
     handle.seek(start)
-    while chunk := handle.read(_SCAN_CHUNK):
+    while start < stop and (chunk := handle.read(min(_SCAN_CHUNK, stop - start))):
         if chunk.strip(b"\r\n"):
             return False
+        start += len(chunk)
     return True
 
 
