@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="ingest saved pages (files or folders) into the warehouse")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="a saved page, or a folder searched recursively")
+    ingest = sub.add_parser("ingest", help="ingest saved pages (files, folders, WARC files) into the warehouse")
+    ingest.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a saved page, a .warc/.warc.gz file, or a folder searched recursively"
+    )
     _add_db(ingest)
     ingest.add_argument(
         "--batch-size", type=_positive, default=200, metavar="N", help="pages per extract/load batch (default 200)"
@@ -48,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SECONDS",
         help="wait this long for another run's write lock instead of failing at once",
+    )
+    ingest.add_argument(
+        "--host",
+        action="append",
+        default=None,
+        metavar="HOST",
+        help="from WARC files, keep pages of this host and its subdomains (repeatable; '*' for all;"
+        " default: the BreakNews hosts)",
     )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
     ingest.set_defaults(handler=cmd_ingest)
@@ -128,6 +138,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         workers=args.workers,
         show_progress=sys.stderr.isatty(),
         lock_wait_seconds=args.wait,
+        hosts=args.host,
     )
     print_summary(summary)
     return EXIT_OK
@@ -140,6 +151,13 @@ def print_summary(summary: Any) -> None:
     out.write(f"  pages seen:   {c.pages_seen} ({c.pages_skipped} skipped as already stored)\n")
     out.write(f"  articles:     {c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged\n")
     out.write(f"  translation:  {c.with_translation} with, {c.without_translation} without\n")
+    records = getattr(summary, "source_counts", None) or {}
+    if records:
+        out.write(
+            f"  warc records: {records['records_read']} read; skipped {records['records_other_host']} of other hosts,"
+            f" {records['records_revisit']} revisits, {records['records_not_html']} not HTML,"
+            f" {records['records_not_ok']} not HTTP 2xx\n"
+        )
     out.write(f"  failures:     {c.failures}\n")
     for source, stage, reason in summary.failures[:_FAILURES_SHOWN]:
         out.write(f"    [{stage}] {source}: {reason}\n")
