@@ -18,6 +18,7 @@ from warehouse.connect import connect, open_migrated, resolve_db_path
 from warehouse.errors import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
 _FAILURES_SHOWN = 20
 
 
@@ -28,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="ingest saved pages (files or folders) into the warehouse")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="a saved page, or a folder searched recursively")
+    ingest = sub.add_parser("ingest", help="ingest saved pages, article URLs or the live site into the warehouse")
+    ingest.add_argument(
+        "paths", nargs="*", metavar="PATH", help="a saved page, a folder searched recursively, or an article URL"
+    )
     _add_db(ingest)
     ingest.add_argument(
         "--batch-size", type=_positive, default=200, metavar="N", help="pages per extract/load batch (default 200)"
@@ -49,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait this long for another run's write lock instead of failing at once",
     )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
-    ingest.set_defaults(handler=cmd_ingest)
+    _add_site_options(ingest)
+    ingest.set_defaults(handler=cmd_ingest, parser=ingest)
 
     query = sub.add_parser("query", help="run SQL on a read-only connection")
     query.add_argument("sql", metavar="SQL")
@@ -82,6 +86,11 @@ def _quiet_prefect(verbose: bool) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    urls = [p for p in args.paths if _is_url(p)]
+    if not args.paths and not args.site and not args.feed:
+        args.parser.error("nothing to ingest: name a PATH or an article URL, or use --site or --feed")
+    if urls or args.site or args.feed:
+        return _ingest_live(args, urls)
     paths = check_paths(args.paths)
     db = str(resolve_db_path(args.db))
     open_migrated(db)  # fail fast, with one clean line, before Prefect starts
@@ -97,6 +106,50 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         lock_wait_seconds=args.wait,
     )
     print_summary(summary)
+    return EXIT_OK
+
+
+def _add_site_options(ingest: argparse.ArgumentParser) -> None:
+    from flows.site_options import add_site_options
+
+    add_site_options(ingest)
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
+    from flows.site_options import fetch_config, print_site_summary, site_url
+
+    site = site_url(args.site) if args.site else None
+    feeds = [site_url(f) for f in args.feed]
+    urls = [site_url(u) for u in urls]
+    paths = check_paths([p for p in args.paths if not _is_url(p)])
+    db = str(resolve_db_path(args.db))
+    open_migrated(db)
+    _quiet_prefect(args.verbose)
+    from flows.site import ingest_site
+
+    summary = ingest_site(
+        site=site,
+        feeds=feeds,
+        urls=urls,
+        paths=paths,
+        db=db,
+        list_pages_limit=args.list_pages,
+        refresh=args.refresh,
+        config=fetch_config(args),
+        batch_size=args.batch_size,
+        workers=args.workers,
+        show_progress=sys.stderr.isatty(),
+        lock_wait_seconds=args.wait,
+    )
+    print_summary(summary)
+    print_site_summary(summary)
+    if summary.unreachable:
+        print(f"breaknews: site unreachable, nothing fetched: {summary.unreachable}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     return EXIT_OK
 
 
