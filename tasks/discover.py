@@ -113,7 +113,7 @@ def feed_links(content: bytes) -> tuple[list[str], list[str]]:
         problems.append(
             f"feed is not well-formed XML ({parsed.get('bozo_exception')}); {len(links)} item links recovered"
         )
-    if missing:
+    if missing and not problems:  # a broken document explains its missing links already
         problems.append(f"{missing} of {len(parsed.entries)} feed items have no link")
     if not parsed.entries and not problems:
         problems.append("feed has no items")

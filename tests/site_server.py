@@ -116,7 +116,9 @@ class SiteServer:
             self.publish(uid)
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.site = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="site-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="site-server", daemon=True
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @property
