@@ -202,6 +202,8 @@ class SiteFetcher:
 
     async def _wait_turn(self, host: _Host) -> None:
         """Space request starts by the host's interval, and honour a pause a Retry-After asked for."""
+        if not host.interval and not host.paused_until:
+            return  # no rate limit and no pause asked for: skip the lock
         async with host.lock:
             now = time.monotonic()
             start = max(now, host.next_start, host.paused_until)
@@ -282,7 +284,8 @@ class SiteFetcher:
                 async with host.semaphore:
                     await self._wait_turn(host)
                     self.stats.requests += 1
-                    result = await asyncio.wait_for(self._once(url, current, validators), c.total_timeout)
+                    async with asyncio.timeout(c.total_timeout):
+                        result = await self._once(url, current, validators)
                 connected = True
                 if isinstance(result, tuple):
                     _, retry_after, last = result
