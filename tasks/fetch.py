@@ -169,11 +169,20 @@ class SiteFetcher:
     def close(self) -> None:
         if not self._thread.is_alive():
             return
-        if self._client is not None:
-            self.run(self._client.aclose())
+        self.run(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+    async def _shutdown(self) -> None:
+        # Fetches still running (the run is being abandoned) are cancelled, so no thread waits forever.
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the fetcher's loop from any other thread and wait for it."""
@@ -245,7 +254,10 @@ class SiteFetcher:
 
     # -- fetching ----------------------------------------------------------------------------------
     async def fetch(self, url: str, validators: Validators | None = None) -> FetchOutcome:
-        outcome = await self._get(url, validators, check_robots=True)
+        try:
+            outcome = await self._get(url, validators, check_robots=True)
+        except (httpx.HTTPError, ValueError, UnicodeError) as exc:  # e.g. a URL httpx cannot send
+            outcome = FetchFailed(url, "fetch", f"cannot fetch: {type(exc).__name__}: {exc}")
         if isinstance(outcome, FetchFailed):
             self.stats.failures += 1
             if outcome.stage == "robots":

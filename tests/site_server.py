@@ -21,6 +21,7 @@ Retry-After, stalls, connection resets mid-body, huge bodies, redirects and raw 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import socket
 import struct
@@ -103,12 +104,14 @@ class SiteServer:
         latency: float = 0.0,
         robots: str = "User-agent: *\nDisallow: /bbs/\n",
         etags: bool = True,
+        gzip: bool = False,
     ) -> None:
         self.per_page = per_page
         self.feed_size = feed_size
         self.latency = latency  # added to every response
         self.robots = robots
         self.etags = etags
+        self.gzip = gzip  # compress article pages for clients that accept gzip
         self._state = _State()
         self._lock = threading.Lock()
         self._release = threading.Event()  # set on stop: stalled handlers give up
@@ -352,7 +355,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return None
         charset = "euc-kr" if article.charset == "cp949" else article.charset
-        return self._send(200, article.content, f"text/html; charset={charset}", headers)
+        body = article.content
+        if site.gzip and "gzip" in request.headers.get("accept-encoding", ""):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        return self._send(200, body, f"text/html; charset={charset}", headers)
 
     def _fault(self, fault: Fault) -> None:
         if fault.kind == "status":

@@ -46,6 +46,16 @@ def test_fetches_pages_with_headers_a_site_owner_can_act_on(site):
     assert agent == user_agent("ops@x.test") and agent.startswith("breaknews/") and "ops@x.test" in agent
 
 
+def test_gzip_pages_arrive_decompressed_and_a_gzip_bomb_is_cut_off(site):
+    site.gzip = True
+    [page], stats = fetch(site, "/5001")
+    assert isinstance(page, Fetched) and page.content == site.article(5001).content
+    assert stats.bytes < len(page.content)  # the cap counts bytes on the wire; the page came compressed
+    config = FetchConfig(**{**FAST.__dict__, "max_bytes": len(page.content) - 1})
+    [failed], _ = fetch(site, "/5001", config=config)
+    assert isinstance(failed, FetchFailed) and "once decompressed" in failed.reason
+
+
 def test_concurrency_stays_within_the_limit(site):
     site.latency = 0.05
     config = FetchConfig(**{**FAST.__dict__, "concurrency": 3})
