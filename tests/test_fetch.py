@@ -194,3 +194,10 @@ def test_off_site_urls_are_never_requested(site, other):
         [failed] = fetcher.fetch_many([f"http://localhost:{other.port}/1"])
     assert isinstance(failed, FetchFailed) and "another host" in failed.reason
     assert other.requests == [] and site.requests == []
+
+
+def test_crawl_delay_in_robots_slows_the_rate(site):
+    site.robots = "User-agent: *\nCrawl-delay: 0.2\n"
+    fetch(site, "/5001", "/5002", "/5003")
+    starts = [r.at for r in site.requests if r.path != "/robots.txt"]
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.19

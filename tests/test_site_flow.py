@@ -154,3 +154,12 @@ def test_cli_site_down_exits_3_with_one_clear_line(db_path, capsys):
     assert code == 3
     assert "SITE UNREACHABLE" in captured.out
     assert captured.err.startswith("breaknews: site unreachable") and "Traceback" not in captured.err
+
+
+def test_cli_usage_errors_exit_2(db_path, capsys):
+    assert main(["ingest", "--site", "ftp://example.org", "--db", str(db_path)]) == 2
+    assert "not an http(s) URL" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["ingest", "--site", "--list-pages", "-1"])
+    assert info.value.code == 2
+    assert not db_path.exists()  # nothing was started
