@@ -132,6 +132,7 @@ class _Host:
     robots_failure: str | None = None
     robots_loaded: bool = False
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    down: str | None = None  # set once every try of a request failed to connect: fail the rest fast
 
 
 class SiteFetcher:
@@ -284,8 +285,19 @@ class SiteFetcher:
         return FetchFailed(url, "fetch", f"more than {_MAX_REDIRECTS} redirects")
 
     async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | str:
-        c = self.config
+        # The slot is held through the backoff too: a struggling host gets no more than `concurrency`
+        # requests (and their retries) at a time, and requests queued behind a dead host fail fast.
         host = self._host(urlsplit(current).netloc)
+        async with host.semaphore:
+            if host.down:
+                return FetchFailed(url, "fetch", host.down, unreachable=True)
+            outcome = await self._retrying(url, current, validators, host)
+            if isinstance(outcome, FetchFailed) and outcome.unreachable:
+                host.down = f"site unreachable: {outcome.reason}"
+            return outcome
+
+    async def _retrying(self, url: str, current: str, validators: Validators | None, host: _Host) -> FetchOutcome | str:
+        c = self.config
         last = "no attempt made"
         connected = False
         for attempt in range(c.retries + 1):
@@ -293,21 +305,18 @@ class SiteFetcher:
                 self.stats.retries += 1
             retry_after: float | None = None
             try:
-                async with host.semaphore:
-                    await self._wait_turn(host)
-                    self.stats.requests += 1
-                    async with asyncio.timeout(c.total_timeout):
-                        result = await self._once(url, current, validators)
+                await self._wait_turn(host)
+                self.stats.requests += 1
+                async with asyncio.timeout(c.total_timeout):
+                    result = await self._once(url, current, validators)
                 connected = True
-                if isinstance(result, tuple):
-                    _, retry_after, last = result
-                    if retry_after is not None and retry_after > c.max_retry_after:
-                        too_long = f"{last}; asked to wait {retry_after:.0f} s, more than allowed"
-                        return FetchFailed(url, "fetch", too_long)
-                    if retry_after is not None:
-                        host.paused_until = max(host.paused_until, time.monotonic() + retry_after)
-                else:
+                if not isinstance(result, tuple):
                     return result
+                _, retry_after, last = result
+                if retry_after is not None and retry_after > c.max_retry_after:
+                    return FetchFailed(url, "fetch", f"{last}; asked to wait {retry_after:.0f} s, more than allowed")
+                if retry_after is not None:  # every request to the host waits, not only this one
+                    host.paused_until = max(host.paused_until, time.monotonic() + retry_after)
             except _TooLarge as exc:
                 return FetchFailed(url, "fetch", str(exc))
             except (TimeoutError, httpx.TimeoutException) as exc:

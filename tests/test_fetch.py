@@ -201,3 +201,12 @@ def test_crawl_delay_in_robots_slows_the_rate(site):
     fetch(site, "/5001", "/5002", "/5003")
     starts = [r.at for r in site.requests if r.path != "/robots.txt"]
     assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.19
+
+
+def test_a_host_that_goes_down_mid_run_fails_the_rest_fast():
+    down = closed_port_url()
+    with SiteFetcher([down], FetchConfig(**{**FAST.__dict__, "obey_robots": False})) as fetcher:
+        outcomes = fetcher.fetch_many([f"{down}/{n}" for n in range(20)])
+        assert all(isinstance(o, FetchFailed) and o.unreachable for o in outcomes)
+        # at most the first wave (one per concurrency slot) spent its retries
+        assert fetcher.stats.requests <= FAST.concurrency * (FAST.retries + 1)
