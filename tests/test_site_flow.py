@@ -163,3 +163,12 @@ def test_cli_usage_errors_exit_2(db_path, capsys):
         main(["ingest", "--site", "--list-pages", "-1"])
     assert info.value.code == 2
     assert not db_path.exists()  # nothing was started
+
+
+def test_robots_disallowing_everything_fetches_nothing_but_robots(site, db_path):
+    site.robots = "User-agent: *\nDisallow: /\n"
+    summary = ingest(site, db_path)
+    assert site.paths() == ["/robots.txt"]
+    assert summary.counts.articles_new == 0 and summary.unreachable is None
+    assert rows(db_path, "SELECT DISTINCT stage FROM ingest_failures") == [("robots",)]
+    assert rows(db_path, "SELECT count(*) FROM ingest_failures") == [(2,)]  # the feed and the list
