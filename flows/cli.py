@@ -19,6 +19,7 @@ from warehouse.connect import connect, open_migrated, resolve_db_path
 from warehouse.errors import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
 _FAILURES_SHOWN = 20
 
 
@@ -29,9 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="ingest saved pages (files, folders, WARC files) into the warehouse")
+    ingest = sub.add_parser(
+        "ingest", help="ingest saved pages, WARC files, article URLs or the live site into the warehouse"
+    )
     ingest.add_argument(
-        "paths", nargs="+", metavar="PATH", help="a saved page, a .warc/.warc.gz file, or a folder searched recursively"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a saved page, a .warc/.warc.gz file, a folder searched recursively, or an article URL",
     )
     _add_db(ingest)
     ingest.add_argument(
@@ -60,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         " default: the BreakNews hosts)",
     )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
-    ingest.set_defaults(handler=cmd_ingest)
+    _add_site_options(ingest)
+    ingest.set_defaults(handler=cmd_ingest, parser=ingest)
 
     reextract = sub.add_parser("reextract", help="re-extract stored raw pages with the current extractor (no network)")
     _add_db(reextract)
@@ -125,6 +132,11 @@ def _quiet_prefect(verbose: bool) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    urls = [p for p in args.paths if _is_url(p)]
+    if not args.paths and not args.site and not args.feed:
+        args.parser.error("nothing to ingest: name a PATH or an article URL, or use --site or --feed")
+    if urls or args.site or args.feed:
+        return _ingest_live(args, urls)
     paths = check_paths(args.paths)
     db = str(resolve_db_path(args.db))
     open_migrated(db)  # fail fast, with one clean line, before Prefect starts
@@ -141,6 +153,50 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         hosts=args.host,
     )
     print_summary(summary)
+    return EXIT_OK
+
+
+def _add_site_options(ingest: argparse.ArgumentParser) -> None:
+    from flows.site_options import add_site_options
+
+    add_site_options(ingest)
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
+    from flows.site_options import fetch_config, print_site_summary, site_url
+
+    site = site_url(args.site) if args.site else None
+    feeds = [site_url(f) for f in args.feed]
+    urls = [site_url(u) for u in urls]
+    paths = check_paths([p for p in args.paths if not _is_url(p)])
+    db = str(resolve_db_path(args.db))
+    open_migrated(db)
+    _quiet_prefect(args.verbose)
+    from flows.site import ingest_site
+
+    summary = ingest_site(
+        site=site,
+        feeds=feeds,
+        urls=urls,
+        paths=paths,
+        db=db,
+        list_pages_limit=args.list_pages,
+        refresh=args.refresh,
+        config=fetch_config(args),
+        batch_size=args.batch_size,
+        workers=args.workers,
+        show_progress=sys.stderr.isatty(),
+        lock_wait_seconds=args.wait,
+    )
+    print_summary(summary)
+    print_site_summary(summary)
+    if summary.unreachable:
+        print(f"breaknews: site unreachable, nothing fetched: {summary.unreachable}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     return EXIT_OK
 
 

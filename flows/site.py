@@ -1,0 +1,183 @@
+"""Live ingestion: discover articles on the site (feed + list pages), fetch the ones not yet stored,
+and feed them, with saved files if any, to the shared `run_ingest`.
+
+Fetching is async (httpx) inside a few Prefect tasks: one `discover` task, then one `fetch-batch` task
+per batch of URLs. Two batches are in flight at a time on the fetcher's shared per-host limits, so
+there is no lull at batch edges, and the batches feed `run_ingest` through a generator, so
+extraction and loading of earlier batches overlap fetching of later ones.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.ingest import DEFAULT_BATCH_SIZE, IngestSummary, list_pages, run_ingest
+from flows.site_options import DEFAULT_LIST_PAGES, DEFAULT_SITE
+from tasks.decode import charset_from_content_type
+from tasks.discover import Discovery, Target, article_target, discover
+from tasks.fetch import FetchConfig, Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from tasks.models import Page, PageResult
+from tasks.pipeline import WorkItem
+from warehouse.connect import connect, open_migrated, resolve_db_path
+from warehouse.stored import StoredArticle, stored_articles
+
+FETCH_BATCH_SIZE = 100
+_BATCHES_IN_FLIGHT = 2
+
+
+@dataclass
+class SiteSummary(IngestSummary):
+    discovered: int = 0  # distinct articles found (feeds, lists, named URLs)
+    not_fetched: int = 0  # already stored, not downloaded again
+    fetch: FetchStats = field(default_factory=FetchStats)
+    unreachable: str | None = None  # set when the site could not be reached at all
+
+
+@dataclass(frozen=True)
+class _Job:
+    url: str
+    article_id: str | None  # None for a named URL that is not an article URL: fetched, never skipped
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover_task(fetcher: SiteFetcher, site: str | None, feeds: list[str], pages: int) -> Discovery:
+    return fetcher.run(discover(fetcher, site, feeds, pages))
+
+
+@task(name="fetch-batch", cache_policy=NO_CACHE)
+def fetch_batch(fetcher: SiteFetcher, urls: list[str], validators: dict[str, Validators]) -> list[FetchOutcome]:
+    return fetcher.fetch_many(urls, validators)
+
+
+def _named_jobs(urls: Sequence[str]) -> list[_Job]:
+    jobs = []
+    for url in urls:
+        target = article_target(url, url, "command line")
+        if isinstance(target, Target):
+            jobs.append(_Job(target.url, target.ref.article_id))
+        else:
+            jobs.append(_Job(url, None))
+    return jobs
+
+
+def _stored(db: str, ids: list[str]) -> dict[str, StoredArticle]:
+    open_migrated(db)
+    con = connect(db, read_only=True, wait_seconds=30.0)
+    try:
+        return stored_articles(con, ids)
+    finally:
+        con.close()
+
+
+def to_work_item(outcome: FetchOutcome, stored: StoredArticle | None) -> WorkItem:
+    if isinstance(outcome, Fetched):
+        return Page(
+            source=outcome.url,
+            source_kind="http",
+            content=outcome.content,
+            url=outcome.final_url,
+            header_charset=charset_from_content_type(outcome.content_type),
+            fetched_at=outcome.fetched_at,
+            http_status=outcome.status,
+            etag=outcome.etag,
+            last_modified=outcome.last_modified,
+            content_type=outcome.content_type,
+        )
+    if isinstance(outcome, NotModified):
+        # 304: the stored page is still current; counted as a skipped page and an unchanged article.
+        sha = stored.page_sha256 if stored else None
+        return PageResult(source=outcome.url, page_sha256=sha, skipped=True, url=outcome.url)
+    return PageResult(source=outcome.url, page_sha256=None, stage=outcome.stage, reason=outcome.reason, url=outcome.url)
+
+
+def _work_items(
+    files: list[str],
+    found: Discovery,
+    jobs: list[_Job],
+    stored: dict[str, StoredArticle],
+    refresh: bool,
+    fetcher: SiteFetcher,
+    summary_box: dict[str, int],
+    batch_size: int,
+) -> Iterator[WorkItem]:
+    yield from files
+    yield from found.failures
+    to_fetch: list[_Job] = []
+    validators: dict[str, Validators] = {}
+    for job in jobs:
+        known = stored.get(job.article_id) if job.article_id else None
+        if known is None or known.page_sha256 is None:
+            to_fetch.append(job)
+        elif refresh:
+            to_fetch.append(job)
+            validators[job.url] = Validators(known.etag, known.last_modified)
+        else:
+            summary_box["not_fetched"] += 1
+            yield PageResult(source=job.url, page_sha256=known.page_sha256, skipped=True, url=job.url)
+    by_url = {job.url: stored.get(job.article_id) if job.article_id else None for job in to_fetch}
+    in_flight: deque[Any] = deque()
+    for start in range(0, len(to_fetch), batch_size):
+        urls = [job.url for job in to_fetch[start : start + batch_size]]
+        in_flight.append(fetch_batch.submit(fetcher, urls, {u: validators[u] for u in urls if u in validators}))
+        if len(in_flight) >= _BATCHES_IN_FLIGHT:
+            for outcome in in_flight.popleft().result():
+                yield to_work_item(outcome, by_url.get(outcome.url))
+    while in_flight:
+        for outcome in in_flight.popleft().result():
+            yield to_work_item(outcome, by_url.get(outcome.url))
+
+
+@flow(name="ingest-site", validate_parameters=False)
+def ingest_site(
+    site: str | None = None,
+    feeds: Sequence[str] = (),
+    urls: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    db: str | None = None,
+    list_pages_limit: int = DEFAULT_LIST_PAGES,
+    refresh: bool = False,
+    config: FetchConfig | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    fetch_batch_size: int = FETCH_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
+    lock_wait_seconds: float = 0.0,
+) -> SiteSummary:
+    """Ingest new articles from the live site (``site``), feeds, named article URLs and saved pages."""
+    db_file = str(resolve_db_path(db))
+    files = list_pages(list(paths)) if paths else []
+    allowed = [u for u in (site, *feeds, *urls) if u]
+    with SiteFetcher(allowed, config) as fetcher:
+        found = discover_task(fetcher, site, list(feeds), list_pages_limit) if (site or feeds) else Discovery()
+        jobs = [_Job(t.url, t.ref.article_id) for t in found.targets]
+        seen = {job.article_id for job in jobs}
+        jobs += [job for job in _named_jobs(urls) if job.article_id is None or job.article_id not in seen]
+        stored = _stored(db_file, [job.article_id for job in jobs if job.article_id])
+        box = {"not_fetched": 0}
+        summary = run_ingest(
+            command="ingest",
+            sources=" ".join([*(["--site " + site] if site else []), *(f"--feed {f}" for f in feeds), *urls, *paths]),
+            items=_work_items(files, found, jobs, stored, refresh, fetcher, box, fetch_batch_size),
+            total=len(files) + len(found.failures) + len(jobs),
+            db=db_file,
+            batch_size=batch_size,
+            workers=workers,
+            show_progress=show_progress,
+            lock_wait_seconds=lock_wait_seconds,
+        )
+        return SiteSummary(
+            **vars(summary),
+            discovered=len(jobs),
+            not_fetched=box["not_fetched"],
+            fetch=fetcher.stats,
+            unreachable=found.unreachable,
+        )
+
+
+__all__ = ["DEFAULT_SITE", "SiteSummary", "ingest_site"]

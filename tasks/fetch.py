@@ -1,0 +1,452 @@
+"""Polite, robust HTTP fetching of one site with httpx (async).
+
+One `SiteFetcher` per run owns an httpx client and an event loop in a background thread, so Prefect
+tasks (plain threads) can hand it a batch of URLs and wait, while connections, the robots.txt cache and
+the per-host rate and concurrency limits are shared by the whole run.
+
+Politeness: at most ``concurrency`` requests in flight per host, request starts spaced by ``rate`` per
+second per host (slower if robots.txt asks for a Crawl-delay), a User-Agent naming breaknews, its
+version and the operator's contact, robots.txt read once per host and obeyed, and a host that answers
+429/503 with Retry-After is left alone for that long by every request, not only the one that got it.
+
+Robustness: connect/read/total timeouts; retries with exponential backoff and full jitter on
+connection errors, timeouts, 429 and 5xx; a body-size cap enforced while streaming (a huge page is cut
+off at the cap, not downloaded); redirects followed by hand, only within the site's host family.
+Every outcome is a value (`Fetched`, `NotModified`, `FetchFailed`), never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from tasks.identity import SITE_DOMAIN, host_family
+
+T = TypeVar("T")
+
+ROBOTS_AGENT = "breaknews"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+_MAX_REDIRECTS = 5
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def package_version() -> str:
+    try:
+        return version("breaknews")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0"
+
+
+def user_agent(contact: str | None) -> str:
+    """``breaknews/0.1.0 (+https://example.org/contact)``: who we are and how to reach the operator."""
+    base = f"{ROBOTS_AGENT}/{package_version()} (Korean-English news archiver"
+    return f"{base}; +{contact})" if contact else f"{base})"
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    concurrency: int = 4  # requests in flight per host
+    rate: float = 2.0  # request starts per second per host; 0 = no limit
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0  # one attempt, headers to last byte
+    retries: int = 3  # further attempts after the first
+    backoff_base: float = 1.0  # first retry waits up to this long, doubling each time (full jitter)
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0  # a longer Retry-After is not waited for: the URL fails
+    max_bytes: int = DEFAULT_MAX_BYTES
+    contact: str | None = None
+    obey_robots: bool = True
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    content: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class NotModified:
+    url: str
+
+
+@dataclass(frozen=True)
+class FetchFailed:
+    url: str
+    stage: str  # "fetch" | "robots"
+    reason: str
+    unreachable: bool = False  # no connection could be made at all (host down, refused, DNS)
+
+
+FetchOutcome = Fetched | NotModified | FetchFailed
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What we know of a stored page, for a conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class FetchStats:
+    requests: int = 0
+    retries: int = 0
+    bytes: int = 0
+    not_modified: int = 0
+    failures: int = 0
+    robots_denied: int = 0
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class _Host:
+    semaphore: asyncio.Semaphore
+    interval: float
+    next_start: float = 0.0
+    paused_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    robots: Protego | None = None
+    robots_failure: str | None = None
+    robots_loaded: bool = False
+    robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    down: str | None = None  # set once every try of a request failed to connect: fail the rest fast
+
+
+class SiteFetcher:
+    """Fetch pages of one site family. Use as a context manager; call `fetch_many`/`run` from any thread."""
+
+    def __init__(self, allowed: Sequence[str], config: FetchConfig | None = None) -> None:
+        """``allowed``: URLs whose host families may be contacted (the site, a feed, named articles)."""
+        self.config = config or FetchConfig()
+        self.allowed = {_family_key(url) for url in allowed}
+        self.stats = FetchStats()
+        self._hosts: dict[str, _Host] = {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="breaknews-fetch", daemon=True)
+        self._client: httpx.AsyncClient | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> SiteFetcher:
+        self._thread.start()
+        self.run(self._open())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def _open(self) -> None:
+        c = self.config
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": user_agent(c.contact), "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(c.read_timeout, connect=c.connect_timeout),
+            limits=httpx.Limits(max_connections=max(c.concurrency * 4, 8), max_keepalive_connections=c.concurrency * 2),
+            follow_redirects=False,  # we follow them ourselves, checking each hop's host
+            trust_env=False,  # no proxies from the environment: requests go to the site and nowhere else
+        )
+
+    def close(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self.run(self._shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        # Fetches still running (the run is being abandoned) are cancelled, so no thread waits forever.
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the fetcher's loop from any other thread and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def fetch_many(self, urls: Sequence[str], validators: dict[str, Validators] | None = None) -> list[FetchOutcome]:
+        """Fetch URLs concurrently (within the per-host limits); outcomes in the order of ``urls``."""
+        known = validators or {}
+
+        async def all_of() -> list[FetchOutcome]:
+            return list(await asyncio.gather(*(self.fetch(u, known.get(u)) for u in urls)))
+
+        return self.run(all_of())
+
+    # -- policy ------------------------------------------------------------------------------------
+    def is_allowed(self, url: str) -> bool:
+        return _family_key(url) in self.allowed
+
+    def _host(self, host: str) -> _Host:
+        state = self._hosts.get(host)
+        if state is None:
+            interval = 1.0 / self.config.rate if self.config.rate > 0 else 0.0
+            state = _Host(asyncio.Semaphore(self.config.concurrency), interval)
+            self._hosts[host] = state
+        return state
+
+    async def _wait_turn(self, host: _Host) -> None:
+        """Space request starts by the host's interval, and honour a pause a Retry-After asked for."""
+        if not host.interval and not host.paused_until:
+            return  # no rate limit and no pause asked for: skip the lock
+        async with host.lock:
+            now = time.monotonic()
+            start = max(now, host.next_start, host.paused_until)
+            host.next_start = start + host.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def robots_verdict(self, url: str) -> str | None:
+        """None when robots.txt lets us fetch ``url``, else the reason it does not."""
+        if not self.config.obey_robots:
+            return None
+        parts = urlsplit(url)
+        host = self._host(parts.netloc)
+        async with host.robots_lock:
+            if not host.robots_loaded:
+                await self._load_robots(parts.scheme, parts.netloc, host)
+                host.robots_loaded = True
+        if host.robots_failure:
+            return host.robots_failure
+        if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_AGENT):
+            return f"robots.txt of {parts.netloc} disallows {parts.path or '/'} for {ROBOTS_AGENT}"
+        return None
+
+    async def _load_robots(self, scheme: str, netloc: str, host: _Host) -> None:
+        outcome = await self._get(f"{scheme}://{netloc}/robots.txt", None, check_robots=False)
+        if isinstance(outcome, Fetched):
+            host.robots = Protego.parse(outcome.content.decode("utf-8", "replace"))
+            delay = host.robots.crawl_delay(ROBOTS_AGENT)
+            if delay and delay > host.interval:
+                host.interval = float(delay)  # the site asked us to go slower than --rate
+        elif isinstance(outcome, FetchFailed) and outcome.unreachable:
+            host.robots_failure = f"site unreachable: {outcome.reason}"
+        elif isinstance(outcome, FetchFailed) and _is_client_error(outcome.reason):
+            host.robots = None  # RFC 9309: robots.txt 4xx (none there) means no restrictions
+        else:
+            # RFC 9309: robots.txt unavailable (5xx, timeouts) means assume complete disallow.
+            reason = outcome.reason if isinstance(outcome, FetchFailed) else "no answer"
+            host.robots_failure = f"robots.txt of {netloc} could not be read ({reason}): not crawling the host"
+
+    # -- fetching ----------------------------------------------------------------------------------
+    async def fetch(self, url: str, validators: Validators | None = None) -> FetchOutcome:
+        try:
+            outcome = await self._get(url, validators, check_robots=True)
+        except (httpx.HTTPError, ValueError, UnicodeError) as exc:  # e.g. a URL httpx cannot send
+            outcome = FetchFailed(url, "fetch", f"cannot fetch: {type(exc).__name__}: {exc}")
+        if isinstance(outcome, FetchFailed):
+            self.stats.failures += 1
+            if outcome.stage == "robots":
+                self.stats.robots_denied += 1
+        elif isinstance(outcome, NotModified):
+            self.stats.not_modified += 1
+        return outcome
+
+    async def _get(self, url: str, validators: Validators | None, *, check_robots: bool) -> FetchOutcome:
+        current = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            if not self.is_allowed(current):
+                return FetchFailed(url, "fetch", f"refused to leave the site: {current} is on another host")
+            if check_robots:
+                verdict = await self.robots_verdict(current)
+                if verdict:
+                    unreachable = verdict.startswith("site unreachable")
+                    return FetchFailed(url, "fetch" if unreachable else "robots", verdict, unreachable)
+            outcome = await self._attempts(url, current, validators)
+            if isinstance(outcome, str):  # a redirect to follow
+                current = outcome
+                continue
+            return outcome
+        return FetchFailed(url, "fetch", f"more than {_MAX_REDIRECTS} redirects")
+
+    async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | str:
+        # The slot is held through the backoff too: a struggling host gets no more than `concurrency`
+        # requests (and their retries) at a time, and requests queued behind a dead host fail fast.
+        host = self._host(urlsplit(current).netloc)
+        async with host.semaphore:
+            if host.down:
+                return FetchFailed(url, "fetch", host.down, unreachable=True)
+            outcome = await self._retrying(url, current, validators, host)
+            if isinstance(outcome, FetchFailed) and outcome.unreachable:
+                host.down = f"site unreachable: {outcome.reason}"
+            return outcome
+
+    async def _retrying(self, url: str, current: str, validators: Validators | None, host: _Host) -> FetchOutcome | str:
+        c = self.config
+        last = "no attempt made"
+        connected = False
+        for attempt in range(c.retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            retry_after: float | None = None
+            try:
+                await self._wait_turn(host)
+                self.stats.requests += 1
+                async with asyncio.timeout(c.total_timeout):
+                    result = await self._once(url, current, validators)
+                connected = True
+                if not isinstance(result, tuple):
+                    return result
+                _, retry_after, last = result
+                if retry_after is not None and retry_after > c.max_retry_after:
+                    return FetchFailed(url, "fetch", f"{last}; asked to wait {retry_after:.0f} s, more than allowed")
+                if retry_after is not None:  # every request to the host waits, not only this one
+                    host.paused_until = max(host.paused_until, time.monotonic() + retry_after)
+            except _TooLarge as exc:
+                return FetchFailed(url, "fetch", str(exc))
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                connected = connected or not isinstance(exc, httpx.ConnectTimeout)
+                last = f"timed out ({_timeout_kind(exc, c)})"
+            except httpx.TransportError as exc:
+                connected = connected or not isinstance(exc, httpx.ConnectError)
+                last = f"connection failed: {type(exc).__name__}: {exc or 'no detail'}"
+            if attempt < c.retries:
+                backoff = random.uniform(0, min(c.backoff_max, c.backoff_base * 2**attempt))
+                await asyncio.sleep(max(backoff, retry_after or 0.0))
+        tries = c.retries + 1
+        return FetchFailed(url, "fetch", f"{last} (after {tries} {'try' if tries == 1 else 'tries'})", not connected)
+
+    async def _once(
+        self, url: str, current: str, validators: Validators | None
+    ) -> FetchOutcome | str | tuple[int, float | None, str]:
+        """One request: an outcome, a redirect target (str), or (status, retry-after, reason) to retry."""
+        assert self._client is not None
+        headers = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        async with self._client.stream("GET", current, headers=headers) as response:
+            status = response.status_code
+            label = f"HTTP {status} {response.reason_phrase}".rstrip()
+            if status in (301, 302, 303, 307, 308) and "location" in response.headers:
+                return urljoin(current, response.headers["location"])
+            if status == 304:
+                return NotModified(url)
+            if status in _RETRY_STATUSES:
+                return status, _retry_after(response.headers.get("retry-after")), label
+            if status != 200:
+                return FetchFailed(url, "fetch", label)
+            content = await self._read_capped(response)
+        return Fetched(
+            url=url,
+            final_url=current,
+            status=status,
+            content=content,
+            content_type=response.headers.get("content-type"),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            fetched_at=datetime.now(UTC),
+        )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        cap = self.config.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _TooLarge(f"page too large: {int(declared):,} bytes declared, the cap is {cap:,}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_raw():  # raw: the cap applies to bytes on the wire
+            size += len(chunk)
+            if size > cap:
+                raise _TooLarge(f"page too large: more than {cap:,} bytes, cut off")
+            chunks.append(chunk)
+        self.stats.bytes += size
+        raw = b"".join(chunks)
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in ("gzip", "deflate"):
+            raw = _decompress_capped(raw, encoding, cap)
+        return raw
+
+
+def _decompress_capped(raw: bytes, encoding: str, cap: int) -> bytes:
+    import zlib
+
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    try:
+        inflater = zlib.decompressobj(wbits)
+        out = inflater.decompress(raw, cap + 1)
+    except zlib.error as exc:
+        raise _TooLarge(f"body does not decompress as {encoding}: {exc}") from exc
+    if len(out) > cap:  # a compression bomb
+        raise _TooLarge(f"page too large: more than {cap:,} bytes once decompressed, cut off")
+    return out
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds, from delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _timeout_kind(exc: BaseException, config: FetchConfig) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {config.connect_timeout:g} s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no data for {config.read_timeout:g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return type(exc).__name__
+    return f"not complete within {config.total_timeout:g} s"
+
+
+def _is_client_error(reason: str) -> bool:
+    return reason.startswith("HTTP 4")
+
+
+def site_domain_of(host: str) -> str:
+    """The domain whose hosts form a site: breaknews.com for any *.breaknews.com, else the host itself
+    (so a loopback imitation at 127.0.0.1 is a site of its own)."""
+    host = host.lower().rstrip(".")
+    if host == SITE_DOMAIN or host.endswith("." + SITE_DOMAIN):
+        return SITE_DOMAIN
+    for prefix in ("www.", "m."):
+        if host.startswith(prefix):
+            return host[len(prefix) :]
+    return host
+
+
+def _family_key(url: str) -> tuple[str, str] | None:
+    host = urlsplit(url).hostname or ""
+    domain = site_domain_of(host)
+    family = host_family(host, domain)
+    return (domain, family) if family else None
+
+
+def same_site(url: str, site_url: str) -> bool:
+    key = _family_key(url)
+    return key is not None and key == _family_key(site_url)
