@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     reextract.set_defaults(handler=cmd_reextract)
 
     serve = sub.add_parser("serve", help="run the ingest on a schedule (Prefect), until Ctrl-C or SIGTERM")
-    serve.add_argument("paths", nargs="*", metavar="PATH", help="saved pages or folders to ingest on each run")
+    serve.add_argument(
+        "paths", nargs="*", metavar="PATH", help="saved pages or folders to ingest on each run (instead of the site)"
+    )
     _add_db(serve)
     when = serve.add_mutually_exclusive_group()
     when.add_argument(
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     when.add_argument("--interval", type=float, metavar="SECONDS", default=None, help="run every SECONDS instead")
     serve.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
+    _add_site_options(serve)
     serve.set_defaults(handler=cmd_serve)
 
     runs = sub.add_parser("runs", help="show recent runs from the ledger")
@@ -240,11 +243,21 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from flows.site_options import DEFAULT_SITE, fetch_config, site_url
+
     paths = check_paths(args.paths)
-    if not paths:
-        raise SourceError("serve needs something to ingest: PATH arguments")
     if args.interval is not None and args.interval <= 0:
         raise SourceError("--interval must be a positive number of seconds")
+    site = args.site or (None if paths or args.feed else DEFAULT_SITE)  # nothing named: the live site
+    live = {
+        "site": site_url(site) if site else None,
+        "feeds": [site_url(f) for f in args.feed],
+        "list_pages": args.list_pages,
+        "refresh": args.refresh,
+        "fetch": asdict(fetch_config(args)),
+    }
     db = str(resolve_db_path(args.db))
     open_migrated(db)
     _quiet_prefect(args.verbose)
@@ -252,7 +265,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        serve(db=db, paths=[os.path.abspath(p) for p in paths], cron=args.cron, interval=args.interval)
+        serve(
+            db=db,
+            paths=[os.path.abspath(p) for p in paths],
+            cron=args.cron,
+            interval=args.interval,
+            live=live,
+        )
     print("breaknews serve: stopped", file=sys.stderr)
     return EXIT_OK
 

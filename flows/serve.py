@@ -106,6 +106,7 @@ def serve(
     paths: list[str],
     cron: str | None,
     interval: float | None,
+    live: dict[str, Any] | None = None,
     name: str = "breaknews",
 ) -> None:
     """Serve the scheduled ingest until Ctrl-C or SIGTERM. Runs never overlap: a run that comes due
@@ -129,7 +130,7 @@ def serve(
         scheduled_ingest.serve(
             name=name,
             schedules=[schedule],
-            parameters={"db": db, "paths": paths},
+            parameters={"db": db, "paths": paths, **(live or {})},
             limit=1,
             global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
             pause_on_shutdown=False,

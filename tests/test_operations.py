@@ -15,7 +15,8 @@ import pytest
 from flows.cli import main
 from flows.ingest import ingest_pages
 from tests.conftest import rows
-from tests.sitegen import page_for, write_corpus
+from tests.site_server import SiteServer
+from tests.sitegen import write_corpus
 from warehouse.connect import connect
 
 EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
@@ -53,14 +54,11 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_serve_runs_on_schedule_answers_readers_and_stops_cleanly(tmp_path, capsys):
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    for uid in range(4_100_000, 4_100_030):
-        (pages / f"{uid}.html").write_bytes(page_for(uid)[0])
+    site = SiteServer(range(4_100_000, 4_100_030), per_page=10, feed_size=10).start()
     db = tmp_path / "w.duckdb"
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
-        [EXE, "serve", str(pages), "--interval", "3", "--db", str(db)],
+        [EXE, "serve", "--site", site.base_url, "--list-pages", "3", "--rate", "0", "--interval", "3", "--db", str(db)],
         env=_env(tmp_path),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -68,13 +66,13 @@ def test_serve_runs_on_schedule_answers_readers_and_stops_cleanly(tmp_path, caps
     )
     try:
         _wait_for(
-            lambda: db.exists() and _poll(db, "SELECT count(*) FROM ingest_runs WHERE status = 'completed'")[0][0] >= 1,
+            lambda: db.exists() and _poll(db, "SELECT count(*) FROM articles")[0][0] == 30,
             400,
             "the first scheduled run",
         )
-        (pages / "new.html").write_bytes(page_for(4_100_099)[0])  # published between runs
+        site.publish(4_100_099)  # published between runs
         slowest = 0.0
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             started = time.monotonic()
             assert main(["query", "SELECT count(*) FROM articles", "--db", str(db), "--format", "csv"]) == 0
@@ -82,12 +80,16 @@ def test_serve_runs_on_schedule_answers_readers_and_stops_cleanly(tmp_path, caps
             if int(capsys.readouterr().out.splitlines()[1]) == 31:
                 break
             time.sleep(0.2)
-        assert _poll(db, "SELECT count(*) FROM articles") == [(31,)], "the new page was not picked up"
+        assert _poll(db, "SELECT count(*) FROM articles") == [(31,)], "the new article was not picked up"
         assert slowest < 10.0, f"a read waited {slowest:.1f} s for the writer"
+        # Later runs download no stored article again: only the new one was fetched in full.
+        assert sorted(p for p in site.article_paths() if p.endswith("4100099")) == ["/4100099"]
+        assert all(site.article_paths().count(f"/{uid}") == 1 for uid in range(4_100_000, 4_100_030))
     finally:
         serve.send_signal(signal.SIGTERM)
         code = serve.wait(timeout=60)
         log.close()
+        site.stop()
     assert code == 0, (tmp_path / "serve.log").read_text()
     _wait_for(lambda: not _group_alive(serve.pid), 30, "serve's flow-run processes to end")
     assert b"stopped" in (tmp_path / "serve.log").read_bytes()
