@@ -197,7 +197,7 @@ def _score(ko_text: str, en_text: str, ko_anchor: set[str], en_anchor: set[str])
     return round(0.6 * fit + 0.4 * agreement, 4)
 
 
-def align_paragraphs(ko: list[str] | tuple[str, ...], en: list[str] | tuple[str, ...]) -> list[Pair]:
+def align_paragraphs(ko: Sequence[str], en: Sequence[str]) -> list[Pair]:
     """Pairs of Korean and English paragraphs in order; paragraphs left unmatched are not returned."""
     ko_list, en_list = list(ko), list(en)
     if not ko_list or not en_list:
