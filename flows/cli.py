@@ -89,6 +89,32 @@ def _add_corpus_commands(sub: Any) -> None:
     _add_db(align)
     align.set_defaults(handler=cmd_align)
 
+    search = sub.add_parser("search", help="ranked search over titles and bodies, Korean and English")
+    search.add_argument("text", metavar="TEXT", help="Korean and/or English words")
+    search.add_argument("--lang", choices=("ko", "en"), default=None, help="search one language only")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N", help="show the best N (default 10)")
+    _add_db(search)
+    search.set_defaults(handler=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from tasks.search import search_articles
+
+    con = connect(resolve_db_path(args.db), read_only=True, wait_seconds=10.0)
+    try:
+        hits = search_articles(con, args.text, lang=args.lang, limit=args.limit)
+    finally:
+        con.close()
+    if not hits:
+        print(f"no articles match {args.text!r}")
+    for rank, hit in enumerate(hits, 1):
+        day = hit.published_at.strftime("%Y-%m-%d") if hit.published_at else "----------"
+        print(f"{rank:>2}. [{hit.score:.2f}] {day} {hit.article_id}  {hit.title_ko}")
+        if hit.title_en:
+            print(f"    {hit.title_en}")
+        print(f"    {hit.snippet}")
+    return EXIT_OK
+
 
 def _date(value: str) -> date:
     try:
