@@ -96,6 +96,11 @@ def _add_corpus_commands(sub: Any) -> None:
     _add_db(search)
     search.set_defaults(handler=cmd_search)
 
+    report = sub.add_parser("report", help="write a self-contained HTML report with charts and tables")
+    report.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write (overwritten)")
+    _add_db(report)
+    report.set_defaults(handler=cmd_report)
+
 
 def cmd_search(args: argparse.Namespace) -> int:
     from tasks.search import search_articles
@@ -113,6 +118,19 @@ def cmd_search(args: argparse.Namespace) -> int:
         if hit.title_en:
             print(f"    {hit.title_en}")
         print(f"    {hit.snippet}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tasks.report import write_report
+
+    db = resolve_db_path(args.db)
+    con = connect(db, read_only=True, wait_seconds=10.0)
+    try:
+        write_report(con, Path(args.out), db.name)
+    finally:
+        con.close()
+    print(f"report → {args.out}")
     return EXIT_OK
 
 
