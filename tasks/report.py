@@ -30,7 +30,8 @@ class ReportError(BreaknewsError):
 @dataclass(frozen=True)
 class ReportData:
     totals: dict[str, Any]
-    per_day_bureau: list[tuple[Any, str, int]]
+    per_day_bureau: list[tuple[Any, str, int]]  # (period start, bureau, articles)
+    period: str  # "day", "week" or "month": days while the archive spans ~3 months, coarser beyond
     coverage: list[tuple[Any, int, int, float]]
     scores: list[float]
     reporters: list[tuple[Any, ...]]
@@ -48,13 +49,15 @@ def collect(con: duckdb.DuckDBPyConnection) -> ReportData:
     totals = dict(
         zip(("articles", "translated", "first", "last", "pairs", "failures"), row, strict=True),
     )
+    span = (row[3] - row[2]).days if row[2] is not None and row[3] is not None else 0
+    period = "day" if span <= 92 else "week" if span <= 730 else "month"
     # The biggest bureaus by name, the rest together, and articles without a bureau on their own.
     per_day_bureau = con.execute(
         """
         WITH top AS (
             SELECT bureau FROM articles_per_bureau WHERE bureau IS NOT NULL ORDER BY articles DESC, bureau LIMIT $top
         )
-        SELECT CAST(timezone('Asia/Seoul', a.published_at) AS DATE) AS day,
+        SELECT CAST(date_trunc($period, timezone('Asia/Seoul', a.published_at)) AS DATE) AS day,
                CASE WHEN a.bureau IS NULL THEN '(no bureau)'
                     WHEN a.bureau IN (SELECT bureau FROM top) THEN a.bureau
                     ELSE '(other bureaus)' END AS bureau,
@@ -62,7 +65,7 @@ def collect(con: duckdb.DuckDBPyConnection) -> ReportData:
         FROM articles a WHERE a.published_at IS NOT NULL
         GROUP BY ALL ORDER BY day, bureau
         """,
-        {"top": TOP_BUREAUS},
+        {"top": TOP_BUREAUS, "period": period},
     ).fetchall()
     coverage = con.execute(
         "SELECT month, articles, with_translation, coverage FROM translation_coverage_by_month ORDER BY month"
@@ -83,7 +86,20 @@ def collect(con: duckdb.DuckDBPyConnection) -> ReportData:
         " bureau, url FROM articles ORDER BY published_at DESC NULLS LAST, article_id LIMIT $n",
         {"n": TOP_ROWS},
     ).fetchall()
-    return ReportData(totals, per_day_bureau, coverage, scores, reporters, sections, recent)
+    return ReportData(totals, per_day_bureau, period, _every_month(coverage), scores, reporters, sections, recent)
+
+
+def _every_month(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Months without articles as gaps (None), so the line breaks there instead of drawing 0% or a slope."""
+    if not rows:
+        return []
+    known = {r[0]: r for r in rows}
+    month, last = rows[0][0], rows[-1][0]
+    filled = []
+    while month <= last:
+        filled.append(known.get(month, (month, 0, 0, None)))
+        month = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+    return filled
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -104,7 +120,7 @@ def charts(data: ReportData) -> list[go.Figure]:
         points = [(day, n) for day, b, n in data.per_day_bureau if b == bureau]
         per_day.add_trace(go.Bar(x=[d for d, _ in points], y=[n for _, n in points], name=bureau))
     per_day.update_layout(barmode="stack", yaxis_title="articles", legend_title_text="bureau")
-    _layout(per_day, "Articles per day, by bureau")
+    _layout(per_day, f"Articles per {data.period}, by bureau")
 
     coverage = go.Figure(
         go.Scatter(
@@ -112,6 +128,7 @@ def charts(data: ReportData) -> list[go.Figure]:
             y=[c for *_, c in data.coverage],
             customdata=[[n, t] for _, n, t, _ in data.coverage],
             mode="lines+markers",
+            connectgaps=False,
             hovertemplate="%{x|%Y-%m}: %{y:.0%} (%{customdata[1]} of %{customdata[0]})<extra></extra>",
         )
     )

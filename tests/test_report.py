@@ -38,7 +38,7 @@ def test_report_has_charts_tables_and_fetches_nothing(corpus, tmp_path):
     assert headings == ["Top reporters", "Top sections", "Latest articles"]
     reporters = [td.text_content() for td in tree.xpath("//section[h2='Top reporters']//tr/td[1]")]
     assert reporters[0] == "박영재"  # the only reporter with two articles
-    for title in ("Articles per day, by bureau", "Translation coverage by month", "Alignment scores"):
+    for title in ("Articles per month, by bureau", "Translation coverage by month", "Alignment scores"):
         assert title in page
 
 
@@ -51,6 +51,7 @@ def test_page_text_is_escaped_everywhere(corpus, tmp_path):
     data = ReportData(
         totals=data.totals,
         per_day_bureau=[(date(2024, 12, 3), HOSTILE, 2), *data.per_day_bureau],
+        period=data.period,
         coverage=data.coverage,
         scores=data.scores,
         reporters=[(HOSTILE, "기자", 3, 3, "</td><b>x</b>"), *data.reporters],
