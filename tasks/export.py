@@ -107,7 +107,7 @@ def _write_tmx(cursor: duckdb.DuckDBPyConnection, out: Path) -> int:
         xml = XMLGenerator(stream, encoding="utf-8", short_empty_elements=True)
         xml.startDocument()
         xml.startElement("tmx", AttributesImpl({"version": "1.4"}))
-        stream.write("\n")
+        xml.ignorableWhitespace("\n")
         header = {
             "creationtool": "breaknews",
             "creationtoolversion": "0.1.0",
@@ -120,9 +120,9 @@ def _write_tmx(cursor: duckdb.DuckDBPyConnection, out: Path) -> int:
         }
         xml.startElement("header", AttributesImpl(header))
         xml.endElement("header")
-        stream.write("\n")
+        xml.ignorableWhitespace("\n")
         xml.startElement("body", AttributesImpl({}))
-        stream.write("\n")
+        xml.ignorableWhitespace("\n")
         while batch := cursor.fetchmany(_FETCH):
             for values in batch:
                 row = dict(zip(columns, values, strict=True))
@@ -144,10 +144,10 @@ def _write_tmx(cursor: duckdb.DuckDBPyConnection, out: Path) -> int:
                     xml.endElement("seg")
                     xml.endElement("tuv")
                 xml.endElement("tu")
-                stream.write("\n")
+                xml.ignorableWhitespace("\n")
                 count += 1
         xml.endElement("body")
         xml.endElement("tmx")
-        stream.write("\n")
+        xml.ignorableWhitespace("\n")
         xml.endDocument()
     return count
