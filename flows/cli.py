@@ -4,6 +4,7 @@ into one clean line and an exit code (0 done, 1 warehouse or run failure, 2 usag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -30,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="ingest saved pages (files or folders) into the warehouse")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="a saved page, or a folder searched recursively")
+    ingest = sub.add_parser("ingest", help="ingest saved pages (files, folders, WARC files) into the warehouse")
+    ingest.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a saved page, a .warc/.warc.gz file, or a folder searched recursively"
+    )
     _add_db(ingest)
     ingest.add_argument(
         "--batch-size", type=_positive, default=200, metavar="N", help="pages per extract/load batch (default 200)"
@@ -50,8 +53,48 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run's write lock instead of failing at once",
     )
+    ingest.add_argument(
+        "--host",
+        action="append",
+        default=None,
+        metavar="HOST",
+        help="from WARC files, keep pages of this host and its subdomains (repeatable; '*' for all;"
+        " default: the BreakNews hosts)",
+    )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
     ingest.set_defaults(handler=cmd_ingest)
+
+    reextract = sub.add_parser("reextract", help="re-extract stored raw pages with the current extractor (no network)")
+    _add_db(reextract)
+    reextract.add_argument(
+        "--all",
+        dest="everything",
+        action="store_true",
+        help="re-extract every article's page, not only those from older extractor versions",
+    )
+    reextract.add_argument("--workers", type=_positive, default=None, metavar="N", help="extraction processes")
+    reextract.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
+    reextract.set_defaults(handler=cmd_reextract)
+
+    serve = sub.add_parser("serve", help="run the ingest on a schedule (Prefect), until Ctrl-C or SIGTERM")
+    serve.add_argument("paths", nargs="*", metavar="PATH", help="saved pages or folders to ingest on each run")
+    _add_db(serve)
+    when = serve.add_mutually_exclusive_group()
+    when.add_argument(
+        "--cron",
+        metavar="EXPR",
+        default=None,
+        help="cron schedule in Korea time (default '*/30 * * * *': every 30 minutes)",
+    )
+    when.add_argument("--interval", type=float, metavar="SECONDS", default=None, help="run every SECONDS instead")
+    serve.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
+    serve.set_defaults(handler=cmd_serve)
+
+    runs = sub.add_parser("runs", help="show recent runs from the ledger")
+    _add_db(runs)
+    runs.add_argument("--limit", type=_positive, default=20, metavar="N", help="how many runs (default 20)")
+    runs.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    runs.set_defaults(handler=cmd_runs)
 
     query = sub.add_parser("query", help="run SQL on a read-only connection")
     query.add_argument("sql", metavar="SQL")
@@ -210,6 +253,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         workers=args.workers,
         show_progress=sys.stderr.isatty(),
         lock_wait_seconds=args.wait,
+        hosts=args.host,
     )
     print_summary(summary)
     return EXIT_OK
@@ -222,6 +266,13 @@ def print_summary(summary: Any) -> None:
     out.write(f"  pages seen:   {c.pages_seen} ({c.pages_skipped} skipped as already stored)\n")
     out.write(f"  articles:     {c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged\n")
     out.write(f"  translation:  {c.with_translation} with, {c.without_translation} without\n")
+    records = getattr(summary, "source_counts", None) or {}
+    if records:
+        out.write(
+            f"  warc records: {records['records_read']} read; skipped {records['records_other_host']} of other hosts,"
+            f" {records['records_revisit']} revisits, {records['records_not_html']} not HTML,"
+            f" {records['records_not_ok']} not HTTP 2xx\n"
+        )
     out.write(f"  failures:     {c.failures}\n")
     for source, stage, reason in summary.failures[:_FAILURES_SHOWN]:
         out.write(f"    [{stage}] {source}: {reason}\n")
@@ -232,25 +283,73 @@ def print_summary(summary: Any) -> None:
         )
 
 
+def cmd_reextract(args: argparse.Namespace) -> int:
+    db = str(resolve_db_path(args.db))
+    if not os.path.exists(db):
+        raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
+    open_migrated(db)
+    _quiet_prefect(args.verbose)
+    from flows.reextract import reextract_pages
+
+    summary = reextract_pages(
+        db=db, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
+    )
+    print_summary(summary)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    paths = check_paths(args.paths)
+    if not paths:
+        raise SourceError("serve needs something to ingest: PATH arguments")
+    if args.interval is not None and args.interval <= 0:
+        raise SourceError("--interval must be a positive number of seconds")
+    db = str(resolve_db_path(args.db))
+    open_migrated(db)
+    _quiet_prefect(args.verbose)
+    from flows.serve import serve
+
+    # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        serve(db=db, paths=[os.path.abspath(p) for p in paths], cron=args.cron, interval=args.interval)
+    print("breaknews serve: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+_RUNS_SQL = """
+SELECT run_id, command, status, started_at, ended_at, pages_seen, pages_skipped, articles_new, articles_updated,
+       articles_unchanged, failures, with_translation, without_translation, flow_run_id, message
+FROM ingest_runs ORDER BY started_at DESC LIMIT ?
+"""
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    return _print_query(args.db, _RUNS_SQL, [args.limit], args.format)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
-    con = connect(resolve_db_path(args.db), read_only=True, wait_seconds=10.0)
+    return _print_query(args.db, args.sql, None, args.format)
+
+
+def _print_query(db: str | None, sql: str, params: list[Any] | None, fmt: str) -> int:
+    con = connect(resolve_db_path(db), read_only=True, wait_seconds=10.0)
     try:
         import duckdb
 
         try:
-            relation = con.sql(args.sql)
+            relation = con.sql(sql, params=params) if params else con.sql(sql)
         except duckdb.Error as exc:
             raise WarehouseError(f"query failed: {exc}") from exc
         if relation is None:
             return EXIT_OK
-        if args.format == "table":
+        if fmt == "table":
             relation.show(max_width=_terminal_width(), max_rows=10_000)
             return EXIT_OK
         columns = relation.columns
         rows = relation.fetchall()
     finally:
         con.close()
-    if args.format == "csv":
+    if fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         writer.writerows(rows)
@@ -282,6 +381,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("breaknews: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # e.g. Prefect's API failing to start: one line, unless debugging
+        if os.environ.get("BREAKNEWS_DEBUG"):
+            raise
+        print(f"breaknews: error: {type(exc).__name__}: {exc} (set BREAKNEWS_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -23,11 +23,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.artifacts import publish_summary
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.load import load_batch
 from tasks.models import LoadCounts, PageResult
 from tasks.pipeline import WorkItem, init_worker, process_item, process_item_in_worker
-from tasks.sources import iter_page_files
+from tasks.sources import is_warc_path, iter_page_files, iter_work_items
+from tasks.warc import HostFilter, SourceStats
 from warehouse import runs
 from warehouse.connect import ingest_lock, open_migrated, resolve_db_path, writer
 from warehouse.errors import WarehouseBusyError, WarehouseError
@@ -45,6 +47,7 @@ class IngestSummary:
     counts: LoadCounts
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
     seconds: float = 0.0
+    source_counts: dict[str, int] = field(default_factory=dict)  # WARC records read and skipped, by reason
 
 
 class KnownPages:
@@ -66,7 +69,7 @@ class KnownPages:
 
 @task(name="list-pages", cache_policy=NO_CACHE)
 def list_pages(paths: list[str]) -> list[str]:
-    return list(iter_page_files(paths))
+    return list(iter_page_files(paths, archives=True))
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
@@ -133,8 +136,13 @@ def run_ingest(
     workers: int | None = None,
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
+    force: bool = False,
+    source_stats: SourceStats | None = None,
 ) -> IngestSummary:
-    """Shared body of every ingest flow: any iterable of work items, any source."""
+    """Shared body of every ingest flow: any iterable of work items, any source. ``force`` extracts
+    pages even when their bytes were already extracted by this extractor version. With
+    ``source_stats`` (kept current by the item generator) the progress bar counts bytes read and the
+    run's ledger row gets the generator's skip counts."""
     started = time.monotonic()
     with ingest_lock(db, lock_wait_seconds):
         open_migrated(db)
@@ -148,11 +156,11 @@ def run_ingest(
                 flow_run_id=flow_run.get_id(),
                 extractor_version=EXTRACTOR_VERSION,
             )
-            known = runs.known_page_hashes(con, EXTRACTOR_VERSION)
+            known = frozenset() if force else runs.known_page_hashes(con, EXTRACTOR_VERSION)
         workers = _choose_workers(workers, total)
         pool = _make_pool(workers, known) if workers > 1 else None
         summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
-        progress = _Progress(total) if show_progress else None
+        progress = _Progress(total, source_stats) if show_progress else None
         try:
             in_flight: deque[Any] = deque()
             for batch in _batches(items, batch_size):
@@ -164,15 +172,18 @@ def run_ingest(
             summary.status = "completed"
         except BaseException as exc:
             summary.status = "failed"
-            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}")
+            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}", source_stats)
             raise
         finally:
             if progress:
                 progress.close()
             if pool:
                 pool.shutdown(cancel_futures=True)
-        _finish(db, run_id, "completed", None)
+        _finish(db, run_id, "completed", None, source_stats)
+        if source_stats is not None:
+            summary.source_counts = source_stats.counts()
     summary.seconds = time.monotonic() - started
+    publish_summary(summary)
     return summary
 
 
@@ -193,9 +204,11 @@ def _load_next(in_flight: deque[Any], db: str, run_id: str, summary: IngestSumma
         progress.advance(len(results))
 
 
-def _finish(db: str, run_id: str, status: str, message: str | None) -> None:
+def _finish(db: str, run_id: str, status: str, message: str | None, source_stats: SourceStats | None = None) -> None:
     try:
         with writer(db) as con:
+            if source_stats is not None:
+                runs.set_source_counts(con, run_id, source_stats.counts())
             runs.finish_run(con, run_id, status, message)
     except (WarehouseError, duckdb.Error):
         if status == "completed":
@@ -204,19 +217,30 @@ def _finish(db: str, run_id: str, status: str, message: str | None) -> None:
 
 
 class _Progress:
-    """A progress bar on a terminal (stderr); the CLI only asks for it when stderr is a TTY."""
+    """A progress bar on a terminal (stderr); the CLI only asks for it when stderr is a TTY. Counts
+    pages, or bytes read when the sources keep byte counts (archives, whose page count is unknown)."""
 
-    def __init__(self, total: int | None) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._progress = Progress(
-            TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+    def __init__(self, total: int | None, source_stats: SourceStats | None = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
         )
-        self._task = self._progress.add_task("pages", total=total)
+
+        self._stats = source_stats
+        count = DownloadColumn() if source_stats is not None else MofNCompleteColumn()
+        self._progress = Progress(TextColumn("ingesting"), BarColumn(), count, TimeRemainingColumn(), transient=True)
+        self._task = self._progress.add_task("pages", total=source_stats.bytes_total if source_stats else total)
         self._progress.start()
 
     def advance(self, pages: int) -> None:
-        self._progress.advance(self._task, pages)
+        if self._stats is not None:
+            self._progress.update(self._task, completed=self._stats.bytes_done)
+        else:
+            self._progress.advance(self._task, pages)
 
     def close(self) -> None:
         self._progress.stop()
@@ -230,20 +254,36 @@ def ingest_pages(
     workers: int | None = None,
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
+    hosts: list[str] | None = None,
 ) -> IngestSummary:
-    """Ingest saved pages (files, or folders searched recursively for .html/.htm)."""
+    """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
+    (.warc, .warc.gz), keeping the archived pages of ``hosts`` (default: the BreakNews hosts)."""
     files = list_pages(paths)
+    items: Iterable[WorkItem] = files
+    total: int | None = len(files)
+    stats = None
+    if any(is_warc_path(f) for f in files):
+        stats = SourceStats(bytes_total=sum(_size(f) for f in files))
+        items, total = iter_work_items(files, HostFilter(tuple(hosts or ())), stats), None
     return run_ingest(
         command="ingest",
         sources=" ".join(paths),
-        items=files,
-        total=len(files),
+        items=items,
+        total=total,
         db=str(resolve_db_path(db)),
         batch_size=batch_size,
         workers=workers,
         show_progress=show_progress,
         lock_wait_seconds=lock_wait_seconds,
+        source_stats=stats,
     )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 __all__ = ["IngestSummary", "WarehouseBusyError", "ingest_pages", "run_ingest"]

@@ -1,8 +1,9 @@
 """Load a batch of page results into the warehouse in one transaction.
 
 Idempotent by construction: an article whose extracted content is unchanged (or matches one of its
-earlier revisions) gets only its last_seen_at touched; a changed article gets a new revision, its
-paragraphs and captions replaced, and its old text kept in article_revisions.
+earlier revisions) gets only its last_seen_at (and the extractor version that vouched for it)
+touched; a changed article gets a new revision, its paragraphs and captions replaced, and its old
+text kept in article_revisions.
 """
 
 from __future__ import annotations
@@ -181,11 +182,12 @@ def _load(
     if final:
         _write_articles(con, run_id, final, state, now)
         _append(con, "article_revisions", revisions)
-    untouched = sorted(touched - final.keys())
-    if untouched:
+    seen_unchanged = sorted(touched - final.keys())
+    if seen_unchanged:
+        # The current extractor produced the same content: it now vouches for the article.
         con.execute(
-            "UPDATE articles SET last_seen_at = ? WHERE article_id IN (SELECT unnest(?))",
-            [now, untouched],
+            "UPDATE articles SET last_seen_at = ?, extractor_version = ? WHERE article_id IN (SELECT unnest(?))",
+            [now, EXTRACTOR_VERSION, seen_unchanged],
         )
 
     failures = [(run_id, r.source, r.url, r.page_sha256, r.stage, r.reason, now) for r in results if r.failed]

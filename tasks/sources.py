@@ -1,4 +1,4 @@
-"""Where pages come from: saved files and folders (later also the live site and WARC archives).
+"""Where pages come from: saved files and folders, and web archives (WARC) among them.
 
 A work item is either a file path (read by the worker that extracts it, so bytes cross no process
 boundary twice) or a Page already in memory.
@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.errors import BreaknewsError, ReadError
-from tasks.models import Page
+from tasks.models import Page, PageResult
+
+if TYPE_CHECKING:
+    from tasks.warc import HostFilter, SourceStats
+
+WorkItem = str | Page | PageResult
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".shtml", ".xhtml"})
+WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
 class SourceError(BreaknewsError):
@@ -28,15 +36,20 @@ def check_paths(paths: Iterable[str]) -> list[str]:
     return list(paths)
 
 
-def iter_page_files(paths: Iterable[str]) -> Iterator[str]:
-    """Named files as given; folders walked recursively for .html/.htm files, in a stable order."""
+def is_warc_path(path: str) -> bool:
+    return path.lower().endswith(WARC_SUFFIXES)
+
+
+def iter_page_files(paths: Iterable[str], *, archives: bool = False) -> Iterator[str]:
+    """Named files as given; folders walked recursively for .html/.htm files (and, with ``archives``,
+    .warc/.warc.gz files), in a stable order."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for root, dirs, files in os.walk(path, onerror=None):
                 dirs.sort()
                 for name in sorted(files):
-                    if Path(name).suffix.lower() in HTML_SUFFIXES:
+                    if Path(name).suffix.lower() in HTML_SUFFIXES or (archives and is_warc_path(name)):
                         yield str(Path(root) / name)
         else:
             yield str(path)
@@ -50,3 +63,21 @@ def read_page_file(path: str) -> Page:
     except OSError as exc:
         raise ReadError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return Page(source=path, source_kind="file", content=content, fetched_at=mtime)
+
+
+def iter_work_items(
+    files: Iterable[str], hosts: HostFilter | None = None, stats: SourceStats | None = None
+) -> Iterator[WorkItem]:
+    """Work items for the ingest from a mix of page files and WARC files (as listed by
+    ``iter_page_files(..., archives=True)``): a page file passes as its path (a worker reads it), a WARC
+    file is streamed here, record by record, into Pages and failures. ``stats`` counts skips and bytes."""
+    from tasks.warc import SourceStats, iter_warc  # the WARC reader loads only when archives are read
+
+    stats = stats if stats is not None else SourceStats()
+    for path in files:
+        if is_warc_path(path):
+            yield from iter_warc(path, hosts, stats)
+        else:
+            yield path
+            with suppress(OSError):  # the worker that reads it records the failure
+                stats.bytes_done += os.path.getsize(path)

@@ -48,6 +48,19 @@ def add_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, in
     )
 
 
+SOURCE_COUNT_COLUMNS = ("records_read", "records_other_host", "records_revisit", "records_not_html", "records_not_ok")
+
+
+def set_source_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int]) -> None:
+    """Record what the sources skipped on purpose (WARC records of other hosts, revisits, …): totals
+    kept by the reader, so they are set, not added."""
+    assignments = ", ".join(f"{name} = ?" for name in SOURCE_COUNT_COLUMNS)
+    con.execute(
+        f"UPDATE ingest_runs SET {assignments} WHERE run_id = ?",  # column names are constants
+        [counts.get(name, 0) for name in SOURCE_COUNT_COLUMNS] + [run_id],
+    )
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str | None = None) -> None:
     con.execute(
         "UPDATE ingest_runs SET status = ?, ended_at = ?, message = ? WHERE run_id = ?",
