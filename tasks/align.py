@@ -197,6 +197,13 @@ def _score(ko_text: str, en_text: str, ko_anchor: set[str], en_anchor: set[str])
     return round(0.6 * fit + 0.4 * agreement, 4)
 
 
+def score_pair(ko_text: str, en_text: str) -> float:
+    """The score a pair of texts gets, on its own (the same formula align_paragraphs uses)."""
+    ko_anchor = ko_anchors(ko_text)
+    names = {a for a in ko_anchor if a[:1].isalpha() and not a.startswith("month:")}
+    return _score(ko_text, en_text, ko_anchor, en_anchors(en_text, names))
+
+
 def align_paragraphs(ko: Sequence[str], en: Sequence[str]) -> list[Pair]:
     """Pairs of Korean and English paragraphs in order; paragraphs left unmatched are not returned."""
     ko_list, en_list = list(ko), list(en)

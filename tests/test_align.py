@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tasks.align import align_paragraphs, en_anchors, ko_anchors
+from tasks.align import align_paragraphs, en_anchors, ko_anchors, score_pair
 from tasks.load import load_batch
 from tasks.models import Page, PageResult
 from tasks.pipeline import process_item, process_page
@@ -117,3 +117,20 @@ def test_pairs_are_loaded_and_follow_their_article_on_reingest(db_path):
     assert rows(db_path, count_sql) == [("body", 6), ("caption", 2), ("title", 1)]
     [(ko, en)] = rows(db_path, "SELECT ko_text, en_text FROM paragraph_pairs WHERE kind = 'body' AND position = 1")
     assert "15개국" in ko and "15 countries" in en
+
+
+def test_scores_separate_right_pairs_from_wrong_pairings():
+    """A quality floor: on every translated sample and fixture, the aligned body pairs score 0.6 or more
+    at least 90% of the time, and pairing a Korean paragraph with another paragraph's English does so at
+    most 15% of the time. Raise these as the scoring improves; never lower them."""
+    right, wrong = [], []
+    pages = sorted((ROOT / "samples").glob("*.html")) + sorted((ROOT / "tests/fixtures/pages").glob("*.html"))
+    for page in pages:
+        article = process_item(str(page)).article
+        body = [p for p in (article.pairs if article else ()) if p.kind == "body"]
+        for p in body:
+            right.append(p.score)
+            wrong.extend(score_pair(p.ko_text, q.en_text) for q in body if q is not p)
+    assert len(right) > 60 and len(wrong) > 250
+    assert sum(s >= 0.6 for s in right) / len(right) >= 0.90
+    assert sum(s >= 0.6 for s in wrong) / len(wrong) <= 0.15

@@ -20,7 +20,7 @@ body_pairs AS (
         count(*) AS pairs,
         round(avg(p.score), 4) AS mean_score,
         round(median(p.score), 4) AS median_score,
-        count(*) FILTER (WHERE p.score < 0.5) AS low_score_pairs,
+        count(*) FILTER (WHERE p.score < 0.6) AS low_score_pairs,
         count(*) FILTER (WHERE p.bead <> '1-1') AS merged_pairs,
         CAST(sum(p.ko_last - p.ko_first + 1) AS BIGINT) AS ko_paired
     FROM paragraph_pairs p
