@@ -10,12 +10,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import flows  # noqa: F401  (sets Prefect's telemetry switches before Prefect can load)
 from tasks.errors import BreaknewsError
 from tasks.sources import SourceError, check_paths
-from warehouse.connect import connect, open_migrated, resolve_db_path
+from warehouse.connect import connect, ingest_lock, open_migrated, resolve_db_path, writer
 from warehouse.errors import WarehouseError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -111,7 +113,120 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "csv", "json"), default="table", help="output format (default table)"
     )
     query.set_defaults(handler=cmd_query)
+    _add_corpus_commands(sub)
     return parser
+
+
+def _add_corpus_commands(sub: Any) -> None:
+    """The parallel corpus and analysis: export, align, search, report."""
+    export = sub.add_parser("export", help="write the corpus or the articles to JSON Lines, Parquet or TMX")
+    what = export.add_subparsers(dest="what", required=True, metavar="WHAT")
+    pairs = what.add_parser("pairs", help="aligned Korean–English pairs")
+    pairs.add_argument("--format", choices=("jsonl", "parquet", "tmx"), required=True, help="file format")
+    pairs.add_argument("--out", metavar="PATH", required=True, help="the file to write (overwritten)")
+    _add_db(pairs)
+    pairs.add_argument("--min-score", type=float, default=0.0, metavar="X", help="only pairs scoring at least X")
+    pairs.add_argument(
+        "--since", type=_date, default=None, metavar="DATE", help="only articles published on or after DATE"
+    )
+    pairs.set_defaults(handler=cmd_export_pairs)
+    articles = what.add_parser("articles", help="the articles table")
+    articles.add_argument("--format", choices=("jsonl", "parquet"), required=True, help="file format")
+    articles.add_argument(
+        "--out", metavar="PATH", required=True, help="a file (jsonl), or a new folder partitioned by month (parquet)"
+    )
+    _add_db(articles)
+    articles.set_defaults(handler=cmd_export_articles)
+
+    align = sub.add_parser("align", help="recompute the paragraph pairs of every translated article")
+    _add_db(align)
+    align.set_defaults(handler=cmd_align)
+
+    search = sub.add_parser("search", help="ranked search over titles and bodies, Korean and English")
+    search.add_argument("text", metavar="TEXT", help="Korean and/or English words")
+    search.add_argument("--lang", choices=("ko", "en"), default=None, help="search one language only")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N", help="show the best N (default 10)")
+    _add_db(search)
+    search.set_defaults(handler=cmd_search)
+
+    report = sub.add_parser("report", help="write a self-contained HTML report with charts and tables")
+    report.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write (overwritten)")
+    _add_db(report)
+    report.set_defaults(handler=cmd_report)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from tasks.search import search_articles
+
+    con = connect(resolve_db_path(args.db), read_only=True, wait_seconds=10.0)
+    try:
+        hits = search_articles(con, args.text, lang=args.lang, limit=args.limit)
+    finally:
+        con.close()
+    if not hits:
+        print(f"no articles match {args.text!r}")
+    for rank, hit in enumerate(hits, 1):
+        day = hit.published_at.strftime("%Y-%m-%d") if hit.published_at else "----------"
+        print(f"{rank:>2}. [{hit.score:.2f}] {day} {hit.article_id}  {hit.title_ko}")
+        if hit.title_en:
+            print(f"    {hit.title_en}")
+        print(f"    {hit.snippet}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tasks.report import write_report
+
+    db = resolve_db_path(args.db)
+    con = connect(db, read_only=True, wait_seconds=10.0)
+    try:
+        write_report(con, Path(args.out), db.name)
+    finally:
+        con.close()
+    print(f"report → {args.out}")
+    return EXIT_OK
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from exc
+
+
+def cmd_export_pairs(args: argparse.Namespace) -> int:
+    from tasks.export import PairFilter, export_pairs
+
+    con = connect(resolve_db_path(args.db), read_only=True, wait_seconds=10.0)
+    try:
+        count = export_pairs(con, args.format, Path(args.out), PairFilter(args.min_score, args.since))
+    finally:
+        con.close()
+    print(f"{count} pairs → {args.out}")
+    return EXIT_OK
+
+
+def cmd_export_articles(args: argparse.Namespace) -> int:
+    from tasks.export import export_articles
+
+    con = connect(resolve_db_path(args.db), read_only=True, wait_seconds=10.0)
+    try:
+        count = export_articles(con, args.format, Path(args.out))
+    finally:
+        con.close()
+    print(f"{count} articles → {args.out}")
+    return EXIT_OK
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from tasks.realign import realign
+
+    db = str(resolve_db_path(args.db))
+    open_migrated(db)
+    with ingest_lock(db), writer(db) as con:
+        articles, pairs = realign(con)
+    print(f"{pairs} pairs for {articles} translated articles")
+    return EXIT_OK
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:

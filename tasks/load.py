@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from tasks.extract import EXTRACTOR_VERSION
-from tasks.models import Article, LoadCounts, PageResult
+from tasks.models import Article, LoadCounts, PageResult, ParagraphPair
 from warehouse import runs
 
 _ARTICLE_COLUMNS = [
@@ -178,6 +178,7 @@ def _load(
     if replaced_ids:
         con.execute("DELETE FROM paragraphs WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
         con.execute("DELETE FROM captions WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
+        con.execute("DELETE FROM paragraph_pairs WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
     if final:
         _write_articles(con, run_id, final, state, now)
         _append(con, "article_revisions", revisions)
@@ -269,6 +270,7 @@ def _write_articles(
     article_rows: list[tuple[object, ...]] = []
     paragraph_rows: list[tuple[object, ...]] = []
     caption_rows: list[tuple[object, ...]] = []
+    pair_rows: list[tuple[object, ...]] = []
     for article_id, (a, page_sha) in final.items():
         st = state[article_id]
         article_rows.append(
@@ -310,9 +312,28 @@ def _write_articles(
         for lang, paragraphs in (("ko", a.paragraphs_ko), ("en", a.paragraphs_en)):
             paragraph_rows.extend((a.article_id, lang, i, text) for i, text in enumerate(paragraphs))
         caption_rows.extend((a.article_id, c.lang, c.position, c.text, c.credit, c.image_url) for c in a.captions)
+        pair_rows.extend(pair_row(a.article_id, p) for p in a.pairs)
     _append(con, "articles", article_rows, upsert=True, columns=_ARTICLE_COLUMNS)
     _append(con, "paragraphs", paragraph_rows)
     _append(con, "captions", caption_rows)
+    _append(con, "paragraph_pairs", pair_rows)
+
+
+def pair_row(article_id: str, p: ParagraphPair) -> tuple[object, ...]:
+    return (
+        article_id,
+        p.kind,
+        p.position,
+        p.ko_first,
+        p.ko_last,
+        p.en_first,
+        p.en_last,
+        p.ko_text,
+        p.en_text,
+        p.score,
+        p.bead,
+        p.method,
+    )
 
 
 def _append(

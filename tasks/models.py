@@ -33,6 +33,23 @@ class Caption:
 
 
 @dataclass(frozen=True)
+class ParagraphPair:
+    """Korean paragraphs ko_first..ko_last (inclusive) and their English translation en_first..en_last."""
+
+    kind: str  # "body" | "caption" | "title"
+    position: int  # 0-based order among the article's pairs of this kind
+    ko_first: int
+    ko_last: int
+    en_first: int
+    en_last: int
+    ko_text: str
+    en_text: str
+    score: float
+    bead: str  # "1-1" | "2-1" | "1-2"
+    method: str  # the aligner version
+
+
+@dataclass(frozen=True)
 class Article:
     """One extracted, split article, ready to load."""
 
@@ -60,6 +77,8 @@ class Article:
     skin: str  # "modern" | "old" | "generic"
     extractor_version: str
     content_sha256: str
+    # Derived from the paragraphs by tasks.align, so not part of content_sha256.
+    pairs: tuple[ParagraphPair, ...] = ()
 
     @property
     def has_translation(self) -> bool:

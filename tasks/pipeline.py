@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from tasks.align import align_article
 from tasks.decode import decode_page
 from tasks.errors import PageError, ReadError
 from tasks.extract import EXTRACTOR_VERSION, Extracted, extract_article, split_caption
@@ -140,6 +141,7 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         skin=extracted.skin,
         extractor_version=EXTRACTOR_VERSION,
         content_sha256=content_sha,
+        pairs=align_article(ko_paragraphs, en_paragraphs, captions, extracted.title, split.title_en),
     )
 
 

@@ -14,10 +14,17 @@ from warehouse.connect import connect, open_migrated
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def _commands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
+def _commands(parser: argparse.ArgumentParser | None = None, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every command, nested ones (`export pairs`) by their full name; a group itself has no section."""
+    parser = parser or build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, child in sub.choices.items():
+        if any(isinstance(a, argparse._SubParsersAction) for a in child._actions):
+            found.update(_commands(child, f"{prefix}{name} "))
+        else:
+            found[f"{prefix}{name}"] = child
+    return found
 
 
 @pytest.mark.parametrize("name", sorted(_commands()))

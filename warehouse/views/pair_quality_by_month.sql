@@ -1,0 +1,41 @@
+-- How well each month's translated articles align: body pairs, their scores, merges, and Korean
+-- paragraphs the aligner left without an English counterpart.
+CREATE OR REPLACE VIEW pair_quality_by_month AS
+WITH translated AS (
+    SELECT
+        article_id,
+        CAST(date_trunc('month', timezone('Asia/Seoul', published_at)) AS DATE) AS month,
+        paragraphs_ko
+    FROM articles
+    WHERE has_translation AND published_at IS NOT NULL
+),
+months AS (
+    SELECT month, count(*) AS articles, CAST(sum(paragraphs_ko) AS BIGINT) AS paragraphs_ko
+    FROM translated
+    GROUP BY month
+),
+body_pairs AS (
+    SELECT
+        t.month,
+        count(*) AS pairs,
+        round(avg(p.score), 4) AS mean_score,
+        round(median(p.score), 4) AS median_score,
+        count(*) FILTER (WHERE p.score < 0.6) AS low_score_pairs,
+        count(*) FILTER (WHERE p.bead <> '1-1') AS merged_pairs,
+        CAST(sum(p.ko_last - p.ko_first + 1) AS BIGINT) AS ko_paired
+    FROM paragraph_pairs p
+    JOIN translated t USING (article_id)
+    WHERE p.kind = 'body'
+    GROUP BY t.month
+)
+SELECT
+    m.month,
+    m.articles,
+    coalesce(b.pairs, 0) AS pairs,
+    b.mean_score,
+    b.median_score,
+    coalesce(b.low_score_pairs, 0) AS low_score_pairs,
+    coalesce(b.merged_pairs, 0) AS merged_pairs,
+    m.paragraphs_ko - coalesce(b.ko_paired, 0) AS unpaired_ko
+FROM months m
+LEFT JOIN body_pairs b USING (month);
