@@ -48,8 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run's write lock instead of failing at once",
     )
+    ingest.add_argument(
+        "--task-runner",
+        choices=("processes", "threads", "dask"),
+        default="processes",
+        help="where extraction runs: a process pool (default), the flow's threads, or a Dask cluster",
+    )
+    ingest.add_argument(
+        "--dask-address",
+        metavar="ADDRESS",
+        default=None,
+        help="scheduler of an existing Dask cluster (tcp://host:8786); implies --task-runner dask",
+    )
+    ingest.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="run on a temporary Prefect server for this run only, instead of the kept local one",
+    )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
     ingest.set_defaults(handler=cmd_ingest)
+
+    server = sub.add_parser("server", help="start, stop or show the local Prefect server kept between runs")
+    server.add_argument("action", choices=("start", "stop", "status"))
+    server.set_defaults(handler=cmd_server)
 
     query = sub.add_parser("query", help="run SQL on a read-only connection")
     query.add_argument("sql", metavar="SQL")
@@ -86,17 +107,42 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     open_migrated(db)  # fail fast, with one clean line, before Prefect starts
     _quiet_prefect(args.verbose)
-    from flows.ingest import ingest_pages
+    from flows.runners import ingest_flow
+    from flows.server import prefect_api
 
-    summary = ingest_pages(
-        paths=paths,
-        db=db,
-        batch_size=args.batch_size,
-        workers=args.workers,
-        show_progress=sys.stderr.isatty(),
-        lock_wait_seconds=args.wait,
-    )
+    task_runner = "dask" if args.dask_address else args.task_runner
+    flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
+    with prefect_api(ephemeral=args.ephemeral):
+        summary = flow(
+            paths=paths,
+            db=db,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            show_progress=sys.stderr.isatty(),
+            lock_wait_seconds=args.wait,
+            task_runner=task_runner,
+        )
     print_summary(summary)
+    return EXIT_OK
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from flows import server
+
+    if args.action == "start":
+        info, started = server.start()
+        verb = "started" if started else "already running"
+        print(f"Prefect server {verb} at {info.ui} (pid {info.pid}); API {info.url}; log {info.log}")
+        return EXIT_OK
+    if args.action == "stop":
+        stopped = server.stop()
+        print(f"Prefect server (pid {stopped.pid}) stopped" if stopped else "no kept Prefect server was running")
+        return EXIT_OK
+    info = server.status()
+    if info is None:
+        print("no kept Prefect server is running (the next `breaknews ingest` starts one)")
+        return EXIT_FAILED
+    print(f"Prefect server running at {info.ui} (pid {info.pid}); API {info.url}; log {info.log}")
     return EXIT_OK
 
 

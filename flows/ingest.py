@@ -33,6 +33,7 @@ from warehouse.connect import ingest_lock, open_migrated, resolve_db_path, write
 from warehouse.errors import WarehouseBusyError, WarehouseError
 
 DEFAULT_BATCH_SIZE = 200
+TASK_RUNNERS = ("processes", "threads", "dask")
 # Below this many pages, starting worker processes costs more than it saves.
 _POOL_THRESHOLD = 400
 
@@ -133,8 +134,13 @@ def run_ingest(
     workers: int | None = None,
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
+    task_runner: str = "processes",
 ) -> IngestSummary:
-    """Shared body of every ingest flow: any iterable of work items, any source."""
+    """Shared body of every ingest flow: any iterable of work items, any source.
+
+    ``task_runner`` says where extraction runs: ``processes`` (a process pool owned by the run),
+    ``threads`` (in the flow's threads), ``dask`` (each batch is a task run on the flow's Dask task
+    runner, so on the cluster's workers). Loading always stays here: the warehouse has one writer."""
     started = time.monotonic()
     with ingest_lock(db, lock_wait_seconds):
         open_migrated(db)
@@ -149,8 +155,8 @@ def run_ingest(
                 extractor_version=EXTRACTOR_VERSION,
             )
             known = runs.known_page_hashes(con, EXTRACTOR_VERSION)
-        workers = _choose_workers(workers, total)
-        pool = _make_pool(workers, known) if workers > 1 else None
+        workers = _choose_workers(workers, total, task_runner)
+        pool = _make_pool(workers, known) if workers > 1 and task_runner == "processes" else None
         summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
         progress = _Progress(total) if show_progress else None
         try:
@@ -176,9 +182,11 @@ def run_ingest(
     return summary
 
 
-def _choose_workers(workers: int | None, total: int | None) -> int:
+def _choose_workers(workers: int | None, total: int | None, task_runner: str = "processes") -> int:
     if workers is not None:
         return max(1, workers)
+    if task_runner == "threads":
+        return 1  # extraction holds the GIL: more threads than one only add switching
     if total is not None and total < _POOL_THRESHOLD:
         return 1
     return os.cpu_count() or 1
@@ -230,6 +238,7 @@ def ingest_pages(
     workers: int | None = None,
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
+    task_runner: str = "processes",
 ) -> IngestSummary:
     """Ingest saved pages (files, or folders searched recursively for .html/.htm)."""
     files = list_pages(paths)
@@ -243,6 +252,7 @@ def ingest_pages(
         workers=workers,
         show_progress=show_progress,
         lock_wait_seconds=lock_wait_seconds,
+        task_runner=task_runner,
     )
 
 
