@@ -14,6 +14,7 @@ bench never touches the user's Prefect database.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -59,7 +60,8 @@ class Goal:
 
     def line(self) -> str:
         verdict = "ok  " if self.holds else "MISS"
-        return f"  [{verdict}] {self.name}: {self.ratio:.2f}{self.unit} (goal ≤ {self.limit:g}{self.unit}) — {self.detail}"
+        measured = f"{self.ratio:.2f}{self.unit} (goal ≤ {self.limit:g}{self.unit})"
+        return f"  [{verdict}] {self.name}: {measured} — {self.detail}"
 
 
 def bare_loop(folder: Path, db: Path) -> tuple[float, int]:
@@ -106,10 +108,8 @@ def run_breaknews(args: list[str], env: dict[str, str]) -> Run:
             total = 0
             try:
                 for p in [parent, *parent.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess):
                         total += p.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
             except psutil.NoSuchProcess:
                 return
             peak = max(peak, total)

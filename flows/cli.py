@@ -107,12 +107,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     open_migrated(db)  # fail fast, with one clean line, before Prefect starts
     _quiet_prefect(args.verbose)
-    from flows.runners import ingest_flow
     from flows.server import prefect_api
 
     task_runner = "dask" if args.dask_address else args.task_runner
-    flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
-    with prefect_api(ephemeral=args.ephemeral):
+    with prefect_api(ephemeral=args.ephemeral):  # before Prefect loads: it reads its API URL at import
+        from flows.runners import ingest_flow
+
+        flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
         summary = flow(
             paths=paths,
             db=db,
@@ -138,11 +139,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         stopped = server.stop()
         print(f"Prefect server (pid {stopped.pid}) stopped" if stopped else "no kept Prefect server was running")
         return EXIT_OK
-    info = server.status()
-    if info is None:
+    running = server.status()
+    if running is None:
         print("no kept Prefect server is running (the next `breaknews ingest` starts one)")
         return EXIT_FAILED
-    print(f"Prefect server running at {info.ui} (pid {info.pid}); API {info.url}; log {info.log}")
+    print(f"Prefect server running at {running.ui} (pid {running.pid}); API {running.url}; log {running.log}")
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -26,7 +27,7 @@ from prefect.runtime import flow_run
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.load import load_batch
 from tasks.models import LoadCounts, PageResult
-from tasks.pipeline import WorkItem, init_worker, process_item, process_item_in_worker
+from tasks.pipeline import WorkItem, init_worker, process_item, process_item_in_worker, skip_known
 from tasks.sources import iter_page_files
 from warehouse import runs
 from warehouse.connect import ingest_lock, open_migrated, resolve_db_path, writer
@@ -70,11 +71,37 @@ def list_pages(paths: list[str]) -> list[str]:
     return list(iter_page_files(paths))
 
 
+class LazyPool:
+    """The run's extraction processes, started only when a batch has a page to extract: a re-run
+    over unchanged pages never pays for starting them."""
+
+    def __init__(self, workers: int, known: frozenset[str]) -> None:
+        self.workers, self.known = workers, known
+        self._pool: Executor | None = None
+        self._lock = threading.Lock()  # extract batches run in several of the flow's threads
+
+    def map(self, items: Sequence[WorkItem]) -> list[PageResult]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _make_pool(self.workers, self.known)
+        # Chunks small enough that every worker gets several per batch and none idles at its end.
+        chunk = max(1, min(8, len(items) // (self.workers * 4)))
+        return list(self._pool.map(process_item_in_worker, items, chunksize=chunk))
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: Executor | None) -> list[PageResult]:
+def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> list[PageResult]:
     if pool is None:
         return [process_item(item, known) for item in items]
-    return list(pool.map(process_item_in_worker, items, chunksize=8))
+    # Read and hash here; only pages not yet extracted by this version travel to the workers.
+    decided = [skip_known(item, known) for item in items]
+    todo = [item for item in decided if not isinstance(item, PageResult)]
+    extracted = iter(pool.map(todo) if todo else [])
+    return [item if isinstance(item, PageResult) else next(extracted) for item in decided]
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -156,7 +183,7 @@ def run_ingest(
             )
             known = runs.known_page_hashes(con, EXTRACTOR_VERSION)
         workers = _choose_workers(workers, total, task_runner)
-        pool = _make_pool(workers, known) if workers > 1 and task_runner == "processes" else None
+        pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
         summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
         progress = _Progress(total) if show_progress else None
         try:
@@ -176,7 +203,7 @@ def run_ingest(
             if progress:
                 progress.close()
             if pool:
-                pool.shutdown(cancel_futures=True)
+                pool.shutdown()
         _finish(db, run_id, "completed", None)
     summary.seconds = time.monotonic() - started
     return summary

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,16 +186,34 @@ def _terminate(pid: int, timeout: float = 20.0) -> bool:
 
 
 def configured_api_url() -> str | None:
-    """An API the user (or a test harness) configured: env, Prefect profile or settings context."""
-    from prefect.settings import get_current_settings
+    """An API the user (or a test harness) configured: environment, Prefect profile, settings context.
+    Read without importing Prefect when it is not loaded yet (the import alone takes seconds), so the
+    URL can go into the environment before Prefect reads its settings."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    if "prefect.settings" in sys.modules:
+        from prefect.settings import get_current_settings
 
-    url = get_current_settings().api.url
+        url = get_current_settings().api.url
+        return str(url) if url else None
+    return _profile_api_url()
+
+
+def _profile_api_url() -> str | None:
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or prefect_home() / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active") or "ephemeral"
+    url = data.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
     return str(url) if url else None
 
 
 @contextmanager
 def prefect_api(*, ephemeral: bool = False, announce: bool = True) -> Iterator[str | None]:
-    """Point this process (and the processes it starts) at the Prefect API a run should use."""
+    """Point this process (and the processes it starts) at the Prefect API a run should use.
+    Best entered before Prefect is imported: then the environment alone carries the URL."""
     mode = "ephemeral" if ephemeral else (os.environ.get(MODE_ENV) or "keep").lower()
     if mode not in ("keep", "ephemeral"):
         raise ServerError(f"{MODE_ENV} must be 'keep' or 'ephemeral', got {mode!r}")
@@ -208,12 +227,15 @@ def prefect_api(*, ephemeral: bool = False, announce: bool = True) -> Iterator[s
             " `breaknews server stop` stops it",
             file=sys.stderr,
         )
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = info.url  # for worker processes (Dask) this run starts
+    os.environ["PREFECT_API_URL"] = info.url  # read by Prefect at import, and by worker processes (Dask)
     try:
-        with temporary_settings(updates={PREFECT_API_URL: info.url}):
+        if "prefect.settings" in sys.modules:  # already loaded (a test, an embedding program)
+            from prefect.settings import PREFECT_API_URL, temporary_settings
+
+            with temporary_settings(updates={PREFECT_API_URL: info.url}):
+                yield info.url
+        else:
             yield info.url
     finally:
         if previous is None:
