@@ -83,6 +83,29 @@ def bare_loop(folder: Path, db: Path) -> tuple[float, int]:
     return time.perf_counter() - started, len(rows)
 
 
+def loader_alone(folder: Path, db: Path, pages: int, batch_size: int = 200) -> float:
+    """Pages/s of the single loader by itself: results extracted first (not timed), then loaded
+    batch by batch exactly as the flow does (one short write connection and transaction each)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tasks.load import load_batch
+    from tasks.pipeline import process_item
+    from warehouse import runs
+    from warehouse.connect import open_migrated, writer
+
+    paths = list(iter_page_files([str(folder)]))[:pages]
+    with ProcessPoolExecutor() as pool:
+        results = list(pool.map(process_item, paths, chunksize=16))
+    open_migrated(str(db))
+    with writer(str(db)) as con:
+        runs.start_run(con, "bench", command="bench", sources="bench", flow_run_id=None, extractor_version="bench")
+    started = time.perf_counter()
+    for i in range(0, len(results), batch_size):
+        with writer(str(db)) as con:
+            load_batch(con, "bench", results[i : i + batch_size])
+    return len(results) / (time.perf_counter() - started)
+
+
 @dataclass
 class Run:
     wall: float
@@ -187,14 +210,22 @@ def main() -> int:
         )
 
         again = run_breaknews(["ingest", str(corpus / "main"), "--db", str(work / "main.duckdb")], env)
+        print(f"re-ingest: {again.wall:.1f} s whole process, {again.in_flow:.2f} s in the flow", flush=True)
         goals.append(
             Goal(
-                "re-ingest the same unchanged pages vs first ingest",
+                "re-ingest the same unchanged pages vs first ingest, whole process",
                 again.wall / first.wall,
                 0.10,
-                f"whole process {again.wall:.1f} s vs {first.wall:.1f} s;"
-                f" in the flow {again.in_flow:.2f} s vs {first.in_flow:.1f} s"
-                f" ({again.in_flow / first.in_flow:.2f}×)",
+                f"whole process {again.wall:.1f} s vs {first.wall:.1f} s; Python and Prefect start-up is most of it",
+            )
+        )
+
+        goals.append(
+            Goal(
+                "re-ingest the same unchanged pages vs first ingest, in the flow (start-up excluded)",
+                again.in_flow / first.in_flow,
+                0.10,
+                f"{again.in_flow:.2f} s vs {first.in_flow:.1f} s",
             )
         )
 
@@ -219,6 +250,9 @@ def main() -> int:
                 unit=" s",
             )
         )
+
+        rate = loader_alone(corpus / "main", work / "loader.duckdb", min(n_main, 2_000))
+        print(f"loader alone (the one writer): {rate:.0f} pages/s", flush=True)
 
         eph_env = dict(env, BREAKNEWS_PREFECT_SERVER="ephemeral")
         try:
