@@ -67,6 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="from WARC files, keep pages of this host and its subdomains (repeatable; '*' for all;"
         " default: the BreakNews hosts)",
     )
+    ingest.add_argument(
+        "--task-runner",
+        choices=("processes", "threads", "dask"),
+        default="processes",
+        help="where extraction runs: a process pool (default), the flow's threads, or a Dask cluster",
+    )
+    ingest.add_argument(
+        "--dask-address",
+        metavar="ADDRESS",
+        default=None,
+        help="scheduler of an existing Dask cluster (tcp://host:8786); implies --task-runner dask",
+    )
+    ingest.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="run on a temporary Prefect server for this run only, instead of the kept local one",
+    )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
     _add_site_options(ingest)
     ingest.set_defaults(handler=cmd_ingest, parser=ingest)
@@ -105,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=_positive, default=20, metavar="N", help="how many runs (default 20)")
     runs.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     runs.set_defaults(handler=cmd_runs)
+
+    server = sub.add_parser("server", help="start, stop or show the local Prefect server kept between runs")
+    server.add_argument("action", choices=("start", "stop", "status"))
+    server.set_defaults(handler=cmd_server)
 
     query = sub.add_parser("query", help="run SQL on a read-only connection")
     query.add_argument("sql", metavar="SQL")
@@ -259,17 +280,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     open_migrated(db)  # fail fast, with one clean line, before Prefect starts
     _quiet_prefect(args.verbose)
-    from flows.ingest import ingest_pages
+    from flows.server import prefect_api
 
-    summary = ingest_pages(
-        paths=paths,
-        db=db,
-        batch_size=args.batch_size,
-        workers=args.workers,
-        show_progress=sys.stderr.isatty(),
-        lock_wait_seconds=args.wait,
-        hosts=args.host,
-    )
+    task_runner = "dask" if args.dask_address else args.task_runner
+    with prefect_api(ephemeral=args.ephemeral):  # before Prefect loads: it reads its API URL at import
+        from flows.runners import ingest_flow
+
+        flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
+        summary = flow(
+            paths=paths,
+            db=db,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            show_progress=sys.stderr.isatty(),
+            lock_wait_seconds=args.wait,
+            hosts=args.host,
+            task_runner=task_runner,
+        )
     print_summary(summary)
     return EXIT_OK
 
@@ -294,27 +321,50 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     db = str(resolve_db_path(args.db))
     open_migrated(db)
     _quiet_prefect(args.verbose)
-    from flows.site import ingest_site
+    from flows.server import prefect_api
 
-    summary = ingest_site(
-        site=site,
-        feeds=feeds,
-        urls=urls,
-        paths=paths,
-        db=db,
-        list_pages_limit=args.list_pages,
-        refresh=args.refresh,
-        config=fetch_config(args),
-        batch_size=args.batch_size,
-        workers=args.workers,
-        show_progress=sys.stderr.isatty(),
-        lock_wait_seconds=args.wait,
-    )
+    with prefect_api(ephemeral=args.ephemeral):
+        from flows.site import ingest_site
+
+        summary = ingest_site(
+            site=site,
+            feeds=feeds,
+            urls=urls,
+            paths=paths,
+            db=db,
+            list_pages_limit=args.list_pages,
+            refresh=args.refresh,
+            config=fetch_config(args),
+            batch_size=args.batch_size,
+            workers=args.workers,
+            show_progress=sys.stderr.isatty(),
+            lock_wait_seconds=args.wait,
+        )
     print_summary(summary)
     print_site_summary(summary)
     if summary.unreachable:
         print(f"breaknews: site unreachable, nothing fetched: {summary.unreachable}", file=sys.stderr)
         return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from flows import server
+
+    if args.action == "start":
+        info, started = server.start()
+        verb = "started" if started else "already running"
+        print(f"Prefect server {verb} at {info.ui} (pid {info.pid}); API {info.url}; log {info.log}")
+        return EXIT_OK
+    if args.action == "stop":
+        stopped = server.stop()
+        print(f"Prefect server (pid {stopped.pid}) stopped" if stopped else "no kept Prefect server was running")
+        return EXIT_OK
+    running = server.status()
+    if running is None:
+        print("no kept Prefect server is running (the next `breaknews ingest` starts one)")
+        return EXIT_FAILED
+    print(f"Prefect server running at {running.ui} (pid {running.pid}); API {running.url}; log {running.log}")
     return EXIT_OK
 
 
@@ -348,11 +398,14 @@ def cmd_reextract(args: argparse.Namespace) -> int:
         raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
     open_migrated(db)
     _quiet_prefect(args.verbose)
-    from flows.reextract import reextract_pages
+    from flows.server import prefect_api
 
-    summary = reextract_pages(
-        db=db, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
-    )
+    with prefect_api():
+        from flows.reextract import reextract_pages
+
+        summary = reextract_pages(
+            db=db, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
+        )
     print_summary(summary)
     return EXIT_OK
 

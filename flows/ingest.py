@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -27,7 +28,7 @@ from flows.artifacts import publish_summary
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.load import load_batch
 from tasks.models import LoadCounts, PageResult
-from tasks.pipeline import WorkItem, init_worker, process_item, process_item_in_worker
+from tasks.pipeline import WorkItem, init_worker, process_item, process_item_in_worker, skip_known
 from tasks.sources import is_warc_path, iter_page_files, iter_work_items
 from tasks.warc import HostFilter, SourceStats
 from warehouse import runs
@@ -35,6 +36,7 @@ from warehouse.connect import ingest_lock, open_migrated, resolve_db_path, write
 from warehouse.errors import WarehouseBusyError, WarehouseError
 
 DEFAULT_BATCH_SIZE = 200
+TASK_RUNNERS = ("processes", "threads", "dask")
 # Below this many pages, starting worker processes costs more than it saves.
 _POOL_THRESHOLD = 400
 
@@ -72,11 +74,37 @@ def list_pages(paths: list[str]) -> list[str]:
     return list(iter_page_files(paths, archives=True))
 
 
+class LazyPool:
+    """The run's extraction processes, started only when a batch has a page to extract: a re-run
+    over unchanged pages never pays for starting them."""
+
+    def __init__(self, workers: int, known: frozenset[str]) -> None:
+        self.workers, self.known = workers, known
+        self._pool: Executor | None = None
+        self._lock = threading.Lock()  # extract batches run in several of the flow's threads
+
+    def map(self, items: Sequence[WorkItem]) -> list[PageResult]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _make_pool(self.workers, self.known)
+        # Chunks small enough that every worker gets several per batch and none idles at its end.
+        chunk = max(1, min(8, len(items) // (self.workers * 4)))
+        return list(self._pool.map(process_item_in_worker, items, chunksize=chunk))
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: Executor | None) -> list[PageResult]:
+def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> list[PageResult]:
     if pool is None:
         return [process_item(item, known) for item in items]
-    return list(pool.map(process_item_in_worker, items, chunksize=8))
+    # Read and hash here; only pages not yet extracted by this version travel to the workers.
+    decided = [skip_known(item, known) for item in items]
+    todo = [item for item in decided if not isinstance(item, PageResult)]
+    extracted = iter(pool.map(todo) if todo else [])
+    return [item if isinstance(item, PageResult) else next(extracted) for item in decided]
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -138,11 +166,16 @@ def run_ingest(
     lock_wait_seconds: float = 0.0,
     force: bool = False,
     source_stats: SourceStats | None = None,
+    task_runner: str = "processes",
 ) -> IngestSummary:
-    """Shared body of every ingest flow: any iterable of work items, any source. ``force`` extracts
-    pages even when their bytes were already extracted by this extractor version. With
-    ``source_stats`` (kept current by the item generator) the progress bar counts bytes read and the
-    run's ledger row gets the generator's skip counts."""
+    """Shared body of every ingest flow: any iterable of work items, any source.
+
+    ``force`` extracts pages even when their bytes were already extracted by this extractor version.
+    With ``source_stats`` (kept current by the item generator) the progress bar counts bytes read and
+    the run's ledger row gets the generator's skip counts. ``task_runner`` says where extraction runs:
+    ``processes`` (a process pool owned by the run), ``threads`` (in the flow's threads), ``dask``
+    (each batch is a task run on the flow's Dask task runner, so on the cluster's workers). Loading
+    always stays here: the warehouse has one writer."""
     started = time.monotonic()
     with ingest_lock(db, lock_wait_seconds):
         open_migrated(db)
@@ -157,8 +190,8 @@ def run_ingest(
                 extractor_version=EXTRACTOR_VERSION,
             )
             known = frozenset() if force else runs.known_page_hashes(con, EXTRACTOR_VERSION)
-        workers = _choose_workers(workers, total)
-        pool = _make_pool(workers, known) if workers > 1 else None
+        workers = _choose_workers(workers, total, task_runner)
+        pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
         summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
         progress = _Progress(total, source_stats) if show_progress else None
         try:
@@ -178,7 +211,7 @@ def run_ingest(
             if progress:
                 progress.close()
             if pool:
-                pool.shutdown(cancel_futures=True)
+                pool.shutdown()
         _finish(db, run_id, "completed", None, source_stats)
         if source_stats is not None:
             summary.source_counts = source_stats.counts()
@@ -187,9 +220,11 @@ def run_ingest(
     return summary
 
 
-def _choose_workers(workers: int | None, total: int | None) -> int:
+def _choose_workers(workers: int | None, total: int | None, task_runner: str = "processes") -> int:
     if workers is not None:
         return max(1, workers)
+    if task_runner == "threads":
+        return 1  # extraction holds the GIL: more threads than one only add switching
     if total is not None and total < _POOL_THRESHOLD:
         return 1
     return os.cpu_count() or 1
@@ -255,6 +290,7 @@ def ingest_pages(
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
     hosts: list[str] | None = None,
+    task_runner: str = "processes",
 ) -> IngestSummary:
     """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
     (.warc, .warc.gz), keeping the archived pages of ``hosts`` (default: the BreakNews hosts)."""
@@ -276,6 +312,7 @@ def ingest_pages(
         show_progress=show_progress,
         lock_wait_seconds=lock_wait_seconds,
         source_stats=stats,
+        task_runner=task_runner,
     )
 
 

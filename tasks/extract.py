@@ -10,6 +10,7 @@ trafilatura whole.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -225,9 +226,14 @@ def _find_body(tree: lxml.html.HtmlElement) -> tuple[str, lxml.html.HtmlElement 
     return "generic", None
 
 
+@functools.lru_cache(maxsize=128)
+def _compiled(xpath: str) -> etree.XPath:
+    return etree.XPath(xpath)  # compiled once per process instead of once per page
+
+
 def _first_text(tree: lxml.html.HtmlElement, *xpaths: str) -> str | None:
     for xpath in xpaths:
-        for node in tree.xpath(xpath):
+        for node in _compiled(xpath)(tree):
             value = node if isinstance(node, str) else node.text_content()
             text = clean_text(str(value))
             if text:

@@ -179,6 +179,25 @@ def process_item(item: WorkItem, known_pages: Collection[str] = ()) -> PageResul
     return process_page(page, known_pages)
 
 
+def skip_known(item: WorkItem, known_pages: Collection[str]) -> WorkItem:
+    """Read and hash an item here, before any worker sees it: a page already extracted by this
+    version (or an unreadable file) is decided at once, so an unchanged re-run needs no workers
+    at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
+    if isinstance(item, PageResult):
+        return item
+    if isinstance(item, str):
+        try:
+            page = read_page_file(item)
+        except ReadError as exc:
+            return PageResult(source=item, page_sha256=None, stage=exc.stage, reason=exc.reason)
+    else:
+        page = item
+    sha = page_sha256(page.content)
+    if sha in known_pages:
+        return PageResult(source=page.source, page_sha256=sha, skipped=True, url=page.url)
+    return page
+
+
 # Worker processes get the run's known page hashes once, at start, instead of with every batch.
 _worker_known: frozenset[str] = frozenset()
 

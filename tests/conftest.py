@@ -7,6 +7,8 @@ import os
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# `breaknews` processes started by tests use a temporary Prefect server, never leave a kept one behind.
+os.environ["BREAKNEWS_PREFECT_SERVER"] = "ephemeral"
 
 import json
 from collections.abc import Iterator

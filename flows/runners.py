@@ -1,0 +1,51 @@
+"""Where extraction runs: the choice behind `breaknews ingest --task-runner`.
+
+``processes`` (default) and ``threads`` keep Prefect's default thread-pool task runner for the flow
+(``processes`` adds the run's own process pool inside each extract task, see flows/ingest.py);
+``dask`` gives the flow Prefect's ``DaskTaskRunner`` (the optional ``prefect-dask`` package), so each
+extract batch is a task run on a Dask worker: on an existing cluster (``--dask-address``) or on a
+``LocalCluster`` of worker processes started for the run. Loading stays in the flow's process.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tasks.errors import BreaknewsError
+
+
+class TaskRunnerError(BreaknewsError):
+    """The task runner asked for is not available."""
+
+
+def dask_task_runner(address: str | None, workers: int | None) -> Any:
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise TaskRunnerError(
+            "--task-runner dask needs the prefect-dask package: pip install 'breaknews[dask]'"
+        ) from exc
+    if address:
+        return DaskTaskRunner(address=address)
+    # One thread per worker process: extraction holds the GIL, so processes are what scale.
+    # No dashboard: it would open a port, and nothing here needs it.
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers or os.cpu_count() or 1,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
+
+
+def ingest_flow(task_runner: str, *, dask_address: str | None = None, workers: int | None = None) -> Any:
+    """The ingest-pages flow, with the Prefect task runner that ``task_runner`` names."""
+    from flows.ingest import TASK_RUNNERS, ingest_pages
+
+    if task_runner not in TASK_RUNNERS:
+        raise TaskRunnerError(f"unknown task runner {task_runner!r}: choose one of {', '.join(TASK_RUNNERS)}")
+    if task_runner != "dask":
+        return ingest_pages
+    return ingest_pages.with_options(task_runner=dask_task_runner(dask_address, workers))

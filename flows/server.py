@@ -1,0 +1,244 @@
+"""A local Prefect server kept alive between `breaknews` runs.
+
+Without a configured API, Prefect starts a temporary server for every process (8–20 s before the first
+task) and stops it at exit. `breaknews` instead starts `prefect server start` once, detached, bound to
+127.0.0.1 with telemetry off, records it in ``$PREFECT_HOME/breaknews-server.json`` and reuses it,
+so later runs start in about the time Python takes to import Prefect.
+
+Order of preference for a run: an API the user configured (``PREFECT_API_URL`` or a Prefect profile)
+→ the kept server, when it answers ``/api/health`` → a new kept server. ``BREAKNEWS_PREFECT_SERVER=ephemeral``
+(or ``ingest --ephemeral``) gives Prefect's own temporary server instead, leaving nothing running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from filelock import FileLock
+
+from tasks.errors import BreaknewsError
+
+MODE_ENV = "BREAKNEWS_PREFECT_SERVER"  # "keep" (default) or "ephemeral"
+PORT_ENV = "BREAKNEWS_PREFECT_PORT"
+DEFAULT_PORT = 4200  # Prefect's own default, so `prefect` commands and the UI find it too
+HOST = "127.0.0.1"  # never reachable from another machine
+STATE_NAME = "breaknews-server.json"
+START_TIMEOUT = 120.0
+
+
+class ServerError(BreaknewsError):
+    """The kept Prefect server could not be started or stopped."""
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    pid: int
+    url: str  # the API URL, ending in /api
+    log: str
+
+    @property
+    def ui(self) -> str:
+        return self.url.removesuffix("/api")
+
+
+def prefect_home() -> Path:
+    return Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def _state_file() -> Path:
+    return prefect_home() / STATE_NAME
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    try:
+        response = httpx.get(f"{api_url}/health", timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and response.text.strip() == "true"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status() -> ServerInfo | None:
+    """The kept server, when its process is alive and its API answers."""
+    try:
+        data = json.loads(_state_file().read_text(encoding="utf-8"))
+        info = ServerInfo(pid=int(data["pid"]), url=str(data["url"]), log=str(data.get("log", "")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if _alive(info.pid) and healthy(info.url):
+        return info
+    return None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _choose_port() -> int:
+    wanted = int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+    if _port_free(wanted):
+        return wanted
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def start(timeout: float = START_TIMEOUT) -> tuple[ServerInfo, bool]:
+    """The running kept server, or a new one: (info, True when this call started it)."""
+    home = prefect_home()
+    home.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home / (STATE_NAME + ".lock")), timeout=timeout):  # two runs must not start two servers
+        running = status()
+        if running:
+            return running, False
+        port = _choose_port()
+        url = f"http://{HOST}:{port}/api"
+        log = home / "breaknews-server.log"
+        env = dict(os.environ)
+        # The server is a separate process: telemetry must be switched off in its own environment.
+        env.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_HOME=str(home))
+        env.pop("PREFECT_API_URL", None)
+        prefect_exe = Path(sys.executable).parent / "prefect"
+        command = [str(prefect_exe), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"]
+        with open(log, "ab") as out:
+            process = subprocess.Popen(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+            )
+        info = ServerInfo(pid=process.pid, url=url, log=str(log))
+        deadline = time.monotonic() + timeout
+        while not healthy(url, timeout=1.0):
+            if process.poll() is not None:
+                raise ServerError(f"the Prefect server exited at start (code {process.returncode}); see {log}")
+            if time.monotonic() > deadline:
+                _terminate(process.pid)
+                raise ServerError(f"the Prefect server did not answer within {timeout:.0f} s; see {log}")
+            time.sleep(0.25)
+        _state_file().write_text(json.dumps({"pid": info.pid, "url": url, "log": str(log)}), encoding="utf-8")
+        return info, True
+
+
+def stop(timeout: float = 20.0) -> ServerInfo | None:
+    """Stop the kept server; the info of the server stopped, or None when none was running."""
+    state = _state_file()
+    try:
+        data = json.loads(state.read_text(encoding="utf-8"))
+        pid = int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    info = ServerInfo(pid=pid, url=str(data.get("url", "")), log=str(data.get("log", "")))
+    stopped = _alive(pid) and _is_prefect_server(pid) and _terminate(pid, timeout)
+    state.unlink(missing_ok=True)
+    return info if stopped else None
+
+
+def _is_prefect_server(pid: int) -> bool:
+    """Guard against a recycled pid: only signal a process that is a Prefect server."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return True  # no /proc (macOS): trust the state file, as `prefect server stop` does
+    return b"prefect" in cmdline and b"server" in cmdline
+
+
+def _terminate(pid: int, timeout: float = 20.0) -> bool:
+    try:
+        os.killpg(pid, signal.SIGTERM)  # the server and its uvicorn children share one session
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            finished = 0 if _alive(pid) else pid
+        if finished or not _alive(pid):
+            return True
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def configured_api_url() -> str | None:
+    """An API the user (or a test harness) configured: environment, Prefect profile, settings context.
+    Read without importing Prefect when it is not loaded yet (the import alone takes seconds), so the
+    URL can go into the environment before Prefect reads its settings."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    if "prefect.settings" in sys.modules:
+        from prefect.settings import get_current_settings
+
+        url = get_current_settings().api.url
+        return str(url) if url else None
+    return _profile_api_url()
+
+
+def _profile_api_url() -> str | None:
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or prefect_home() / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active") or "ephemeral"
+    url = data.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    return str(url) if url else None
+
+
+@contextmanager
+def prefect_api(*, ephemeral: bool = False, announce: bool = True) -> Iterator[str | None]:
+    """Point this process (and the processes it starts) at the Prefect API a run should use.
+    Best entered before Prefect is imported: then the environment alone carries the URL."""
+    mode = "ephemeral" if ephemeral else (os.environ.get(MODE_ENV) or "keep").lower()
+    if mode not in ("keep", "ephemeral"):
+        raise ServerError(f"{MODE_ENV} must be 'keep' or 'ephemeral', got {mode!r}")
+    if mode == "ephemeral" or configured_api_url():
+        yield None
+        return
+    info, started = start()
+    if started and announce:
+        print(
+            f"breaknews: started a local Prefect server at {info.ui} (pid {info.pid}), kept for later runs;"
+            " `breaknews server stop` stops it",
+            file=sys.stderr,
+        )
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = info.url  # read by Prefect at import, and by worker processes (Dask)
+    try:
+        if "prefect.settings" in sys.modules:  # already loaded (a test, an embedding program)
+            from prefect.settings import PREFECT_API_URL, temporary_settings
+
+            with temporary_settings(updates={PREFECT_API_URL: info.url}):
+                yield info.url
+        else:
+            yield info.url
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous

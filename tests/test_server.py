@@ -1,0 +1,84 @@
+"""The local Prefect server kept between `breaknews` runs: started once, reused, stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows import server
+from tests.conftest import SAMPLES, rows
+
+EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def kept_home(tmp_path, monkeypatch):
+    home = tmp_path / "prefect-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_HOME=str(home),
+        BREAKNEWS_PREFECT_SERVER="keep",
+        BREAKNEWS_PREFECT_PORT=str(_free_port()),
+    )
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    try:
+        yield env
+    finally:
+        server.stop()  # never leave a server behind, whatever the test did
+
+
+def _ingest(env: dict[str, str], page: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [EXE, "ingest", str(page), "--db", str(db)], env=env, capture_output=True, text=True, timeout=400
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_first_run_starts_a_kept_server_later_runs_reuse_it(kept_home, tmp_path):
+    db = tmp_path / "w.duckdb"
+    first = _ingest(kept_home, SAMPLES / "breaknews.187306.html", db)
+    assert "started a local Prefect server" in first.stderr and "breaknews server stop" in first.stderr
+    info = server.status()
+    assert info is not None and info.url.startswith("http://127.0.0.1:")
+    # Bound to loopback only, and telemetry off in the server's own environment.
+    assert b"127.0.0.1" in Path(f"/proc/{info.pid}/cmdline").read_bytes()
+    environ = Path(f"/proc/{info.pid}/environ").read_bytes().split(b"\0")
+    assert b"DO_NOT_TRACK=1" in environ and b"PREFECT_SERVER_ANALYTICS_ENABLED=false" in environ
+
+    second = _ingest(kept_home, SAMPLES / "breaknews.799512.html", db)
+    assert "started" not in second.stderr
+    assert server.status() == info  # the same server, not a new one
+    assert rows(db, "SELECT count(*) FROM ingest_runs WHERE status = 'completed'") == [(2,)]
+
+    assert server.stop() == info
+    assert server.status() is None
+    assert not os.path.exists(f"/proc/{info.pid}") or b"zombie" in Path(f"/proc/{info.pid}/status").read_bytes()
+
+
+def test_a_configured_api_is_used_as_it_is(prefect_api, tmp_path, monkeypatch):
+    """Under an API already configured (here the test harness), no server is started."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(server.MODE_ENV, "keep")
+    with server.prefect_api() as url:
+        assert url is None
+    assert not (tmp_path / "home" / server.STATE_NAME).exists()
+
+
+def test_unknown_mode_is_refused(monkeypatch):
+    monkeypatch.setenv(server.MODE_ENV, "sometimes")
+    with pytest.raises(server.ServerError, match="keep"), server.prefect_api():
+        pass

@@ -1,0 +1,51 @@
+"""Extraction on Dask through Prefect's Dask task runner gives the same rows as the default runner."""
+
+from __future__ import annotations
+
+import pytest
+from distributed import LocalCluster
+
+from flows.cli import build_parser
+from flows.ingest import ingest_pages
+from flows.runners import TaskRunnerError, ingest_flow
+from tests.conftest import FIXTURES, rows
+
+ARTICLES = "SELECT article_id, content_sha256, body_ko, body_en, title_en FROM articles ORDER BY article_id"
+PARTS = "SELECT article_id, lang, position, text FROM paragraphs ORDER BY ALL"
+FAILURES = "SELECT source, stage, reason FROM ingest_failures ORDER BY source"
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    # Threads in this process: quick to start, and the workers see the test's Prefect API.
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster
+
+
+def test_dask_cluster_gives_the_same_rows_as_the_default(prefect_api, dask_cluster, tmp_path):
+    default_db, dask_db = tmp_path / "default.duckdb", tmp_path / "dask.duckdb"
+    ingest_pages(paths=[str(FIXTURES)], db=str(default_db), batch_size=4)
+    flow = ingest_flow("dask", dask_address=dask_cluster.scheduler_address)
+    summary = flow(paths=[str(FIXTURES)], db=str(dask_db), batch_size=4, task_runner="dask")
+    assert summary.status == "completed" and summary.counts.articles_new > 5
+    for query in (ARTICLES, PARTS, FAILURES):
+        assert rows(dask_db, query) == rows(default_db, query)
+    # The batches really ran on the cluster's workers.
+    ran = {str(prefix) for prefix in dask_cluster.scheduler.task_prefixes}
+    assert "extract_batch" in ran, ran
+
+
+def test_threads_runner_gives_the_same_rows(prefect_api, tmp_path):
+    default_db, threads_db = tmp_path / "default.duckdb", tmp_path / "threads.duckdb"
+    ingest_pages(paths=[str(FIXTURES)], db=str(default_db), workers=2, batch_size=5)
+    ingest_flow("threads")(paths=[str(FIXTURES)], db=str(threads_db), batch_size=5, task_runner="threads")
+    for query in (ARTICLES, PARTS, FAILURES):
+        assert rows(threads_db, query) == rows(default_db, query)
+
+
+def test_unknown_task_runner_is_refused():
+    with pytest.raises(TaskRunnerError, match="unknown task runner"):
+        ingest_flow("spark")
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["ingest", str(FIXTURES), "--task-runner", "spark"])
+    assert exc.value.code == 2
