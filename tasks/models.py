@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from warehouse.runs import COUNT_COLUMNS  # the ledger's count columns are these counters
+
 
 @dataclass(frozen=True)
 class Page:
@@ -143,15 +145,6 @@ class LoadCounts:
     new_article_ids: list[str] = field(default_factory=list)
 
     def add(self, other: LoadCounts) -> None:
-        for name in (
-            "pages_seen",
-            "pages_skipped",
-            "articles_new",
-            "articles_updated",
-            "articles_unchanged",
-            "failures",
-            "with_translation",
-            "without_translation",
-        ):
+        for name in COUNT_COLUMNS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.new_article_ids.extend(other.new_article_ids)

@@ -167,31 +167,29 @@ def _captions(split: SplitResult) -> tuple[Caption, ...]:
 def process_item(item: WorkItem, known_pages: Collection[str] = ()) -> PageResult:
     """A work item is a file path (read here, in the worker), a Page already fetched, or a
     PageResult that an upstream stage (fetch, archive reading) already decided, passed through."""
+    page = _as_page(item)
+    return page if isinstance(page, PageResult) else process_page(page, known_pages)
+
+
+def _as_page(item: WorkItem) -> Page | PageResult:
+    """The item's Page (reading a file path), or a PageResult when it is already decided."""
     if isinstance(item, PageResult):
         return item
     if isinstance(item, str):
         try:
-            page = read_page_file(item)
+            return read_page_file(item)
         except ReadError as exc:
             return PageResult(source=item, page_sha256=None, stage=exc.stage, reason=exc.reason)
-    else:
-        page = item
-    return process_page(page, known_pages)
+    return item
 
 
 def skip_known(item: WorkItem, known_pages: Collection[str]) -> WorkItem:
     """Read and hash an item here, before any worker sees it: a page already extracted by this
     version (or an unreadable file) is decided at once, so an unchanged re-run needs no workers
     at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
-    if isinstance(item, PageResult):
-        return item
-    if isinstance(item, str):
-        try:
-            page = read_page_file(item)
-        except ReadError as exc:
-            return PageResult(source=item, page_sha256=None, stage=exc.stage, reason=exc.reason)
-    else:
-        page = item
+    page = _as_page(item)
+    if isinstance(page, PageResult):
+        return page
     sha = page_sha256(page.content)
     if sha in known_pages:
         return PageResult(source=page.source, page_sha256=sha, skipped=True, url=page.url)
