@@ -69,8 +69,20 @@ class KnownPages:
         return iter(self.hashes)
 
 
-@task(name="list-pages", cache_policy=NO_CACHE)
+class ResultBatch:
+    """A batch of page results as one plain object. Prefect records every element of a list a task
+    returns (a state per element, kept for the whole flow run) and walks task parameters looking for
+    futures: a bare list of results would cost memory and time per page; this costs them per batch."""
+
+    __slots__ = ("__weakref__", "results")
+
+    def __init__(self, results: list[PageResult]) -> None:
+        self.results = results
+
+
 def list_pages(paths: list[str]) -> list[str]:
+    """The page and archive files under ``paths``. A plain function, not a task: a walk of folders
+    is no boundary worth a task run, and Prefect would keep a record per returned path."""
     return list(iter_page_files(paths, archives=True))
 
 
@@ -97,18 +109,19 @@ class LazyPool:
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> list[PageResult]:
+def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
     if pool is None:
-        return [process_item(item, known) for item in items]
+        return ResultBatch([process_item(item, known) for item in items])
     # Read and hash here; only pages not yet extracted by this version travel to the workers.
     decided = [skip_known(item, known) for item in items]
     todo = [item for item in decided if not isinstance(item, PageResult)]
     extracted = iter(pool.map(todo) if todo else [])
-    return [item if isinstance(item, PageResult) else next(extracted) for item in decided]
+    return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in decided])
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def load_batch_task(db: str, run_id: str, results: list[PageResult]) -> LoadCounts:
+def load_batch_task(db: str, run_id: str, batch: ResultBatch) -> LoadCounts:
+    results = batch.results
     with writer(db) as con:
         try:
             return load_batch(con, run_id, results)
@@ -231,8 +244,9 @@ def _choose_workers(workers: int | None, total: int | None, task_runner: str = "
 
 
 def _load_next(in_flight: deque[Any], db: str, run_id: str, summary: IngestSummary, progress: _Progress | None) -> None:
-    results: list[PageResult] = in_flight.popleft().result()
-    counts = load_batch_task(db, run_id, results)
+    batch: ResultBatch = in_flight.popleft().result()
+    results = batch.results
+    counts = load_batch_task(db, run_id, batch)
     summary.counts.add(counts)
     summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in results if r.failed)
     if progress:
