@@ -37,6 +37,8 @@ from warehouse.errors import WarehouseBusyError, WarehouseError
 
 DEFAULT_BATCH_SIZE = 200
 TASK_RUNNERS = ("processes", "threads", "dask")
+# Skipped-as-unchanged pages held back and loaded together (see _Loader).
+_DEFERRED_SKIPS = 5000
 # Below this many pages, starting worker processes costs more than it saves.
 _POOL_THRESHOLD = 400
 
@@ -209,12 +211,14 @@ def run_ingest(
         progress = _Progress(total, source_stats) if show_progress else None
         try:
             in_flight: deque[Any] = deque()
+            loader = _Loader(db, run_id, summary, progress)
             for batch in _batches(items, batch_size):
                 in_flight.append(extract_batch.submit(batch, KnownPages(known), pool))
                 if len(in_flight) > max(workers, 1):
-                    _load_next(in_flight, db, run_id, summary, progress)
+                    loader.take(in_flight.popleft().result())
             while in_flight:
-                _load_next(in_flight, db, run_id, summary, progress)
+                loader.take(in_flight.popleft().result())
+            loader.flush()
             summary.status = "completed"
         except BaseException as exc:
             summary.status = "failed"
@@ -243,14 +247,34 @@ def _choose_workers(workers: int | None, total: int | None, task_runner: str = "
     return os.cpu_count() or 1
 
 
-def _load_next(in_flight: deque[Any], db: str, run_id: str, summary: IngestSummary, progress: _Progress | None) -> None:
-    batch: ResultBatch = in_flight.popleft().result()
-    results = batch.results
-    counts = load_batch_task(db, run_id, batch)
-    summary.counts.add(counts)
-    summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in results if r.failed)
-    if progress:
-        progress.advance(len(results))
+class _Loader:
+    """Loads extracted batches in order, one short transaction each. Batches of nothing but pages
+    skipped as unchanged are held and loaded together, up to ``_DEFERRED_SKIPS`` pages at a time: on
+    a re-run over unchanged pages a task run and a warehouse open per batch would be most of the run."""
+
+    def __init__(self, db: str, run_id: str, summary: IngestSummary, progress: _Progress | None) -> None:
+        self.db, self.run_id, self.summary, self.progress = db, run_id, summary, progress
+        self.pending: list[PageResult] = []
+
+    def take(self, batch: ResultBatch) -> None:
+        if self.progress:
+            self.progress.advance(len(batch.results))
+        if batch.results and all(r.skipped for r in batch.results):
+            self.pending.extend(batch.results)
+            if len(self.pending) >= _DEFERRED_SKIPS:
+                self.flush()
+            return
+        self._load(batch)
+
+    def flush(self) -> None:
+        if self.pending:
+            pending, self.pending = self.pending, []
+            self._load(ResultBatch(pending))
+
+    def _load(self, batch: ResultBatch) -> None:
+        counts = load_batch_task(self.db, self.run_id, batch)
+        self.summary.counts.add(counts)
+        self.summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in batch.results if r.failed)
 
 
 def _finish(db: str, run_id: str, status: str, message: str | None, source_stats: SourceStats | None = None) -> None:

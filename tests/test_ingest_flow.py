@@ -40,6 +40,31 @@ def test_second_run_skips_stored_pages_and_changes_nothing(db_path):
     assert rows(db_path, "SELECT count(*) FROM ingest_runs WHERE status = 'completed'") == [(2,)]
 
 
+def test_rerun_over_unchanged_pages_loads_them_in_one_task_run(db_path):
+    ingest_pages(paths=[str(FIXTURES)], db=str(db_path), batch_size=3)
+    summary = ingest_pages(paths=[str(FIXTURES)], db=str(db_path), batch_size=3)
+    assert summary.counts.pages_skipped == summary.counts.pages_seen - 4  # all but the failing pages
+    [(flow_run_id,)] = rows(db_path, "SELECT flow_run_id FROM ingest_runs ORDER BY started_at DESC LIMIT 1")
+
+    import asyncio
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async def load_task_runs() -> list[str]:
+        async with get_client() as client:
+            found = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+            )
+            return [t.name for t in found if t.name.startswith("load-batch")]
+
+    # 14 pages in batches of 3: the failing pages' batches load on their own, the all-skipped
+    # batches are held and loaded together at the end.
+    loads = asyncio.run(load_task_runs())
+    assert 1 < len(loads) < 5, loads
+
+
 def test_worker_processes_give_the_same_rows(db_path, tmp_path):
     single = tmp_path / "single.duckdb"
     ingest_pages(paths=[str(FIXTURES)], db=str(single), workers=1, batch_size=3)
