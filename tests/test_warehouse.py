@@ -80,3 +80,25 @@ def test_timestamps_read_back_in_korea_time(db_path):
     [(shown,)] = con.execute("SELECT strftime(TIMESTAMPTZ '2024-12-03 04:57:00+00', '%Y-%m-%d %H:%M %z')").fetchall()
     con.close()
     assert shown == "2024-12-03 13:57 +09"
+
+
+def test_writers_keep_row_groups_small_across_batches(db_path):
+    """Batches committed one writer at a time are merged at checkpoints only up to the writer's
+    row-group size, so no checkpoint rewrites more than that many rows (memory stays flat)."""
+    open_migrated(db_path)
+    starts = range(0, 5 * wh.WRITE_ROW_GROUP_SIZE, 1000)
+    for start in starts:
+        with wh.writer(db_path) as con:
+            con.execute(
+                "INSERT INTO ingest_failures (run_id, source, stage, reason, failed_at)"
+                " SELECT 'r', 'page-' || i, 'decode', 'x', now() FROM range(?, ? + 1000) t(i)",
+                [start, start],
+            )
+    sizes = rows(
+        db_path,
+        "SELECT row_group_id, sum(count) FROM pragma_storage_info('ingest_failures')"
+        " WHERE column_name = 'source' AND segment_type <> 'VALIDITY' GROUP BY row_group_id",
+    )
+    assert sum(n for _, n in sizes) == len(starts) * 1000
+    assert len(sizes) >= 5
+    assert max(n for _, n in sizes) <= wh.WRITE_ROW_GROUP_SIZE
