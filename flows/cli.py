@@ -280,10 +280,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     open_migrated(db)  # fail fast, with one clean line, before Prefect starts
     _quiet_prefect(args.verbose)
-    from flows.server import prefect_api
+    from flows.server import prefect_api, without_heartbeats
 
     task_runner = "dask" if args.dask_address else args.task_runner
-    with prefect_api(ephemeral=args.ephemeral):  # before Prefect loads: it reads its API URL at import
+    # prefect_api before Prefect loads: it reads its API URL at import.
+    with prefect_api(ephemeral=args.ephemeral), without_heartbeats():
         from flows.runners import ingest_flow
 
         flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
@@ -321,9 +322,9 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     db = str(resolve_db_path(args.db))
     open_migrated(db)
     _quiet_prefect(args.verbose)
-    from flows.server import prefect_api
+    from flows.server import prefect_api, without_heartbeats
 
-    with prefect_api(ephemeral=args.ephemeral):
+    with prefect_api(ephemeral=args.ephemeral), without_heartbeats():
         from flows.site import ingest_site
 
         summary = ingest_site(
@@ -398,9 +399,9 @@ def cmd_reextract(args: argparse.Namespace) -> int:
         raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
     open_migrated(db)
     _quiet_prefect(args.verbose)
-    from flows.server import prefect_api
+    from flows.server import prefect_api, without_heartbeats
 
-    with prefect_api():
+    with prefect_api(), without_heartbeats():
         from flows.reextract import reextract_pages
 
         summary = reextract_pages(

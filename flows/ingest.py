@@ -112,13 +112,22 @@ class LazyPool:
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
 def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
+    """Extract the pages of a batch; items already decided (skipped, unreadable) pass through."""
     if pool is None:
         return ResultBatch([process_item(item, known) for item in items])
-    # Read and hash here; only pages not yet extracted by this version travel to the workers.
-    decided = [skip_known(item, known) for item in items]
-    todo = [item for item in decided if not isinstance(item, PageResult)]
+    todo = [item for item in items if not isinstance(item, PageResult)]
     extracted = iter(pool.map(todo) if todo else [])
-    return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in decided])
+    return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in items])
+
+
+class _Decided:
+    """A batch with nothing to extract, in the queue of extract futures: it needs no task run."""
+
+    def __init__(self, results: list[PageResult]) -> None:
+        self._batch = ResultBatch(results)
+
+    def result(self) -> ResultBatch:
+        return self._batch
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -213,7 +222,13 @@ def run_ingest(
             in_flight: deque[Any] = deque()
             loader = _Loader(db, run_id, summary, progress)
             for batch in _batches(items, batch_size):
-                in_flight.append(extract_batch.submit(batch, KnownPages(known), pool))
+                # Read and hash here: pages this extractor version already made (and unreadable
+                # files) are decided at once, and a batch of nothing else costs no task run.
+                decided = [skip_known(item, known) for item in batch]
+                if all(isinstance(item, PageResult) for item in decided):
+                    in_flight.append(_Decided([item for item in decided if isinstance(item, PageResult)]))
+                else:
+                    in_flight.append(extract_batch.submit(decided, KnownPages(known), pool))
                 if len(in_flight) > max(workers, 1):
                     loader.take(in_flight.popleft().result())
             while in_flight:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from flows.ingest import ingest_pages
+from flows.ingest import ingest_pages, list_pages
 from tests.conftest import FIXTURES, SAMPLES, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -44,7 +44,9 @@ def test_rerun_over_unchanged_pages_loads_them_in_one_task_run(db_path):
     ingest_pages(paths=[str(FIXTURES)], db=str(db_path), batch_size=3)
     summary = ingest_pages(paths=[str(FIXTURES)], db=str(db_path), batch_size=3)
     assert summary.counts.pages_skipped == summary.counts.pages_seen - 4  # all but the failing pages
-    [(flow_run_id,)] = rows(db_path, "SELECT flow_run_id FROM ingest_runs ORDER BY started_at DESC LIMIT 1")
+    [(run_id, flow_run_id)] = rows(
+        db_path, "SELECT run_id, flow_run_id FROM ingest_runs ORDER BY started_at DESC LIMIT 1"
+    )
 
     import asyncio
     from uuid import UUID
@@ -52,17 +54,24 @@ def test_rerun_over_unchanged_pages_loads_them_in_one_task_run(db_path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    async def load_task_runs() -> list[str]:
+    async def task_runs() -> list[str]:
         async with get_client() as client:
             found = await client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
             )
-            return [t.name for t in found if t.name.startswith("load-batch")]
+            return [t.name for t in found]
 
+    names = asyncio.run(task_runs())
     # 14 pages in batches of 3: the failing pages' batches load on their own, the all-skipped
     # batches are held and loaded together at the end.
-    loads = asyncio.run(load_task_runs())
+    loads = [n for n in names if n.startswith("load-batch")]
     assert 1 < len(loads) < 5, loads
+    # Only batches with a page to extract (here: the failing ones, tried again) get a task run.
+    failing = {source for (source,) in rows(db_path, "SELECT source FROM ingest_failures WHERE run_id = ?", [run_id])}
+    files = list_pages([str(FIXTURES)])
+    batches = [files[i : i + 3] for i in range(0, len(files), 3)]
+    extracts = [n for n in names if n.startswith("extract-batch")]
+    assert len(extracts) == sum(any(f in failing for f in batch) for batch in batches) < len(batches)
 
 
 def test_worker_processes_give_the_same_rows(db_path, tmp_path):

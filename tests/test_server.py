@@ -82,3 +82,18 @@ def test_unknown_mode_is_refused(monkeypatch):
     monkeypatch.setenv(server.MODE_ENV, "sometimes")
     with pytest.raises(server.ServerError, match="keep"), server.prefect_api():
         pass
+
+
+def test_command_runs_start_no_heartbeat_thread(prefect_api):
+    """A command's flow run sends no heartbeats: Prefect's engine reads the interval inside the run
+    and starts no heartbeat thread (joining it cost every command up to a second)."""
+    from prefect import flow
+    from prefect.settings import get_current_settings
+
+    @flow
+    def interval() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency
+
+    assert interval() is not None  # Prefect's default: a heartbeat thread per flow run
+    with server.without_heartbeats():
+        assert interval() is None
