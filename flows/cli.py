@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import gc
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import flows  # noqa: F401  (sets Prefect's telemetry switches before Prefect can load)
 from tasks.errors import BreaknewsError
@@ -517,5 +518,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def run() -> NoReturn:
+    """The `breaknews` console script: main(), then exit without the last garbage collection.
+    Python's shutdown walks every object Prefect and pydantic created (0.3-0.4 s of every command
+    here); frozen, they are left to the process's end. Files and connections are closed by then."""
+    code = main()
+    sys.stdout.flush()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
