@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -209,20 +210,33 @@ def main() -> int:
             )
         )
 
-        again = run_breaknews(["ingest", str(corpus / "main"), "--db", str(work / "main.duckdb")], env)
-        print(f"re-ingest: {again.wall:.1f} s whole process, {again.in_flow:.2f} s in the flow", flush=True)
+        # Three re-runs, each the same work (every page unchanged), judged by their median: the first
+        # one, straight after a large run, often starts with Python's files out of the disk cache.
+        reruns = [
+            run_breaknews(["ingest", str(corpus / "main"), "--db", str(work / "main.duckdb")], env) for _ in range(3)
+        ]
+        for i, r in enumerate(reruns, 1):
+            print(f"re-ingest {i}: {r.wall:.1f} s whole process, {r.in_flow:.2f} s in the flow", flush=True)
+        again = Run(
+            wall=statistics.median(r.wall for r in reruns),
+            in_flow=statistics.median(r.in_flow for r in reruns),
+            peak_rss=max(r.peak_rss for r in reruns),
+            stdout=reruns[-1].stdout,
+        )
         goals.append(
             Goal(
-                "re-ingest the same unchanged pages vs first ingest, whole process",
+                "re-ingest the same unchanged pages vs first ingest, whole process (median of 3)",
                 again.wall / first.wall,
                 0.10,
-                f"whole process {again.wall:.1f} s vs {first.wall:.1f} s; Python and Prefect start-up is most of it",
+                f"whole process {again.wall:.1f} s vs {first.wall:.1f} s (re-runs: "
+                + ", ".join(f"{r.wall:.1f}" for r in reruns)
+                + " s); Python and Prefect start-up is most of it",
             )
         )
 
         goals.append(
             Goal(
-                "re-ingest the same unchanged pages vs first ingest, in the flow (start-up excluded)",
+                "re-ingest the same unchanged pages vs first ingest, in the flow (start-up excluded, median of 3)",
                 again.in_flow / first.in_flow,
                 0.10,
                 f"{again.in_flow:.2f} s vs {first.in_flow:.1f} s",
