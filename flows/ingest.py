@@ -225,8 +225,9 @@ def run_ingest(
                 # Read and hash here: pages this extractor version already made (and unreadable
                 # files) are decided at once, and a batch of nothing else costs no task run.
                 decided = [skip_known(item, known) for item in batch]
-                if all(isinstance(item, PageResult) for item in decided):
-                    in_flight.append(_Decided([item for item in decided if isinstance(item, PageResult)]))
+                results = [item for item in decided if isinstance(item, PageResult)]
+                if len(results) == len(decided):
+                    in_flight.append(_Decided(results))
                 else:
                     in_flight.append(extract_batch.submit(decided, KnownPages(known), pool))
                 if len(in_flight) > max(workers, 1):
