@@ -85,6 +85,13 @@ def test_serve_runs_on_schedule_answers_readers_and_stops_cleanly(tmp_path, caps
         # Later runs download no stored article again: only the new one was fetched in full.
         assert sorted(p for p in site.article_paths() if p.endswith("4100099")) == ["/4100099"]
         assert all(site.article_paths().count(f"/{uid}") == 1 for uid in range(4_100_000, 4_100_030))
+        # Readers see the new article as soon as its batch commits; the run that loaded it finishes
+        # (its ledger row turns 'completed') a moment later. Stop serve only after that.
+        _wait_for(
+            lambda: _poll(db, "SELECT count(*) FROM ingest_runs WHERE status = 'completed'")[0][0] >= 2,
+            60,
+            "the run that loaded the new article to finish",
+        )
     finally:
         serve.send_signal(signal.SIGTERM)
         code = serve.wait(timeout=60)
