@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tasks.align import align_article  # noqa: E402
-from tasks.pipeline import process_item  # noqa: E402
+from breaknews.tasks.align import align_article  # noqa: E402
+from breaknews.tasks.pipeline import process_item  # noqa: E402
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.site import _BATCHES_IN_FLIGHT, FETCH_BATCH_SIZE
-from tasks.fetch import FetchConfig, Fetched, SiteFetcher
+from breaknews.flows.site import _BATCHES_IN_FLIGHT, FETCH_BATCH_SIZE
+from breaknews.tasks.fetch import FetchConfig, Fetched, SiteFetcher
 
 FIRST_UID = 4_000_000
 

@@ -21,13 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tasks.load import load_batch  # noqa: E402
-from tasks.pipeline import process_item  # noqa: E402
-from tasks.search import search_articles  # noqa: E402
+from breaknews.tasks.pipeline import process_item  # noqa: E402
+from breaknews.tasks.versions import EXTRACTOR_VERSION  # noqa: E402
+from breaknews.warehouse import runs  # noqa: E402
+from breaknews.warehouse.connect import connect, writer  # noqa: E402
+from breaknews.warehouse.migrate import open_migrated  # noqa: E402
+from breaknews.warehouse.read.search import search_articles  # noqa: E402
+from breaknews.warehouse.write import write_batch  # noqa: E402
 from tests.corpus import build_corpus  # noqa: E402
 from tests.sitegen import write_corpus  # noqa: E402
-from warehouse import runs  # noqa: E402
-from warehouse.connect import connect, open_migrated, writer  # noqa: E402
 
 # Nouns that occur on the pages both alone and inside compounds (수소 in 수소경제, 철강 in 그린철강, ...).
 QUERIES = [
@@ -101,7 +103,7 @@ def speed(pages: int) -> None:
         with writer(db) as con:
             runs.start_run(con, run_id, command="bench", sources="-", flow_run_id=None, extractor_version="b")
             for i in range(0, len(paths), 500):
-                load_batch(con, run_id, [process_item(str(p)) for p in paths[i : i + 500]])
+                write_batch(con, run_id, [process_item(str(p)) for p in paths[i : i + 500]], EXTRACTOR_VERSION)
             runs.finish_run(con, run_id, "completed")
         con = connect(db, read_only=True)
         n = con.execute("SELECT count(*) FROM articles").fetchone()

@@ -45,7 +45,7 @@ def write_warc(pages: list[Path], target: Path) -> None:
 
 
 def read_with_warcio(path: Path) -> int:
-    from tasks.warc import iter_warc
+    from breaknews.tasks.warc import iter_warc
 
     return sum(len(getattr(item, "content", b"")) for item in iter_warc(str(path)))
 
@@ -86,7 +86,7 @@ def main() -> None:
 
         from prefect.testing.utilities import prefect_test_harness
 
-        from flows.ingest import ingest_pages
+        from breaknews.flows.ingest import ingest_pages
 
         with prefect_test_harness(server_startup_timeout=120):
             t_folder, s_folder = timed(ingest_pages, paths=[str(root / "pages")], db=str(root / "folder.duckdb"))

@@ -38,8 +38,8 @@ import duckdb  # noqa: E402
 import psutil  # noqa: E402
 import trafilatura  # noqa: E402
 
-from tasks.decode import decode_page  # noqa: E402
-from tasks.sources import iter_page_files  # noqa: E402
+from breaknews.tasks.decode import decode_page  # noqa: E402
+from breaknews.tasks.read import iter_page_files  # noqa: E402
 from tests.sitegen import write_corpus  # noqa: E402
 
 EXE = str(Path(sys.executable).parent / "breaknews")
@@ -89,10 +89,12 @@ def loader_alone(folder: Path, db: Path, pages: int, batch_size: int = 200) -> f
     batch by batch exactly as the flow does (one short write connection and transaction each)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from tasks.load import load_batch
-    from tasks.pipeline import process_item
-    from warehouse import runs
-    from warehouse.connect import open_migrated, writer
+    from breaknews.tasks.pipeline import process_item
+    from breaknews.tasks.versions import EXTRACTOR_VERSION
+    from breaknews.warehouse import runs
+    from breaknews.warehouse.connect import writer
+    from breaknews.warehouse.migrate import open_migrated
+    from breaknews.warehouse.write import write_batch
 
     paths = list(iter_page_files([str(folder)]))[:pages]
     with ProcessPoolExecutor() as pool:
@@ -103,7 +105,7 @@ def loader_alone(folder: Path, db: Path, pages: int, batch_size: int = 200) -> f
     started = time.perf_counter()
     for i in range(0, len(results), batch_size):
         with writer(str(db)) as con:
-            load_batch(con, "bench", results[i : i + batch_size])
+            write_batch(con, "bench", results[i : i + batch_size], EXTRACTOR_VERSION)
     return len(results) / (time.perf_counter() - started)
 
 

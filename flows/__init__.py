@@ -1,13 +1,16 @@
-"""Prefect flows and the `breaknews` command.
+"""Orchestration: the Prefect flows, the engine they share, and the `breaknews` command.
 
-Prefect sends telemetry to outside hosts unless told not to. Importing this package turns that off
-before any Prefect module loads, so no run contacts anything but the site it ingests.
+- `ingest.py`, `site.py`, `reextract.py`: the flows a command runs (saved pages and archives, the
+  live site, stored pages again); `schedule.py`: the flow `breaknews serve` schedules, and serving it.
+- `engine.py`: batches any stream of work items through extraction (process pool, threads or Dask,
+  `runners.py`) and the load stage, one run in the ledger; `progress.py`, `artifacts.py`: what a run
+  shows on a terminal and in Prefect's UI.
+- `prefect_server.py`: the local Prefect server breaknews keeps, and the Prefect settings a command
+  runs under (telemetry off).
+- `realign.py`: recompute every pair (`breaknews align`).
+- `cli/`: the edge. It parses arguments, calls one function, prints, and turns typed errors into one
+  line and an exit code.
+
+Importing this package changes nothing in the process: the command sets what Prefect needs
+(`prefect_server.command_environment`) before Prefect is first imported.
 """
-
-import os
-
-os.environ["DO_NOT_TRACK"] = "1"
-os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-# Prefect's embedded API gives up after 20 s by default; a first-ever Prefect home takes ~19 s to
-# set up here, longer on a busy machine.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

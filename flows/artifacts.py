@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
 
-from warehouse.connect import connect
+from breaknews.warehouse.connect import connect
 
 _LISTED = 50
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>&~])")

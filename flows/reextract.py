@@ -10,11 +10,12 @@ from collections.abc import Iterator
 
 from prefect import flow
 
-from flows.ingest import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
-from tasks.extract import EXTRACTOR_VERSION
-from tasks.models import Page
-from warehouse.connect import connect, open_migrated, resolve_db_path
-from warehouse.pages import reextract_candidates, stored_pages
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.tasks import versions
+from breaknews.warehouse.connect import connect, resolve_db_path
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import Page
+from breaknews.warehouse.stored import reextract_candidates, stored_pages
 
 
 def _stored_page_items(db: str, shas: list[str], batch_size: int) -> Iterator[Page]:
@@ -25,20 +26,7 @@ def _stored_page_items(db: str, shas: list[str], batch_size: int) -> Iterator[Pa
             pages = stored_pages(con, shas[start : start + batch_size])
         finally:
             con.close()
-        for _sha, source, kind, url, content, charset, charset_source, fetched, status, etag, lm, ctype in pages:
-            header_charset = charset if charset_source and charset_source.startswith("header") else None
-            yield Page(
-                source=source,
-                source_kind=kind,
-                content=content,
-                url=url,
-                header_charset=header_charset,
-                fetched_at=fetched,
-                http_status=status,
-                etag=etag,
-                last_modified=lm,
-                content_type=ctype,
-            )
+        yield from pages
 
 
 @flow(name="reextract-pages", validate_parameters=False)
@@ -53,12 +41,12 @@ def reextract_pages(
     open_migrated(path)
     con = connect(path, wait_seconds=30.0)
     try:
-        shas = reextract_candidates(con, EXTRACTOR_VERSION, everything)
+        shas = reextract_candidates(con, versions.EXTRACTOR_VERSION, everything)
     finally:
         con.close()
     return run_ingest(
         command="reextract",
-        sources=f"raw_pages ({'all' if everything else 'stale'}; extractor {EXTRACTOR_VERSION})",
+        sources=f"raw_pages ({'all' if everything else 'stale'}; extractor {versions.EXTRACTOR_VERSION})",
         items=_stored_page_items(path, shas, batch_size),
         total=len(shas),
         db=path,

@@ -1,7 +1,7 @@
 """Where extraction runs: the choice behind `breaknews ingest --task-runner`.
 
 ``processes`` (default) and ``threads`` keep Prefect's default thread-pool task runner for the flow
-(``processes`` adds the run's own process pool inside each extract task, see flows/ingest.py);
+(``processes`` adds the run's own process pool inside each extract task, see flows/engine.py);
 ``dask`` gives the flow Prefect's ``DaskTaskRunner`` (the optional ``prefect-dask`` package), so each
 extract batch is a task run on a Dask worker: on an existing cluster (``--dask-address``) or on a
 ``LocalCluster`` of worker processes started for the run. Loading stays in the flow's process.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tasks.errors import BreaknewsError
+from breaknews.warehouse.errors import BreaknewsError
 
 
 class TaskRunnerError(BreaknewsError):
@@ -42,7 +42,8 @@ def dask_task_runner(address: str | None, workers: int | None) -> Any:
 
 def ingest_flow(task_runner: str, *, dask_address: str | None = None, workers: int | None = None) -> Any:
     """The ingest-pages flow, with the Prefect task runner that ``task_runner`` names."""
-    from flows.ingest import TASK_RUNNERS, ingest_pages
+    from breaknews.flows.engine import TASK_RUNNERS
+    from breaknews.flows.ingest import ingest_pages
 
     if task_runner not in TASK_RUNNERS:
         raise TaskRunnerError(f"unknown task runner {task_runner!r}: choose one of {', '.join(TASK_RUNNERS)}")

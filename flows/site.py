@@ -17,15 +17,15 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.ingest import DEFAULT_BATCH_SIZE, IngestSummary, list_pages, run_ingest
-from flows.site_options import DEFAULT_LIST_PAGES, DEFAULT_SITE
-from tasks.decode import charset_from_content_type
-from tasks.discover import Discovery, Target, article_target, discover
-from tasks.fetch import FetchConfig, Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
-from tasks.models import Page, PageResult
-from tasks.pipeline import WorkItem
-from warehouse.connect import connect, open_migrated, resolve_db_path
-from warehouse.stored import StoredArticle, stored_articles
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.ingest import list_pages
+from breaknews.tasks.decode import charset_from_content_type
+from breaknews.tasks.discover import DEFAULT_LIST_PAGES, Discovery, Target, article_target, discover
+from breaknews.tasks.fetch import FetchConfig, Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from breaknews.warehouse.connect import connect, resolve_db_path
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import Page, PageResult, WorkItem
+from breaknews.warehouse.stored import StoredArticle, stored_articles
 
 FETCH_BATCH_SIZE = 100
 _BATCHES_IN_FLIGHT = 2
@@ -180,4 +180,4 @@ def ingest_site(
         )
 
 
-__all__ = ["DEFAULT_SITE", "SiteSummary", "ingest_site"]
+__all__ = ["SiteSummary", "ingest_site"]

@@ -1,4 +1,4 @@
-"""Align an article's Korean paragraphs with their English translation, offline.
+"""Align (stage 6): an article's Korean paragraphs with their English translation, offline.
 
 A small Gale–Church style dynamic programme over paragraphs. Beads: 1–1, 2–1, 1–2 (Google's
 translation merges and splits paragraphs), and 1–0 / 0–1 (a paragraph with no counterpart). Each bead
@@ -19,9 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tasks.models import Caption, ParagraphPair
-
-ALIGNER_VERSION = "gc-1"
+from breaknews.tasks.versions import ALIGNER_VERSION
+from breaknews.warehouse.models import Caption, ParagraphPair
 
 # Non-space characters of the English translation per non-space character of the Korean original,
 # measured on the bundled samples and fixtures (64 one-to-one paragraphs): mean 2.85, log-sd 0.12.

@@ -1,4 +1,4 @@
-"""Turn page bytes into text: HTTP header charset, then <meta> charset, EUC-KR as cp949.
+"""Decode (stage 2): page bytes into text. HTTP header charset, then <meta> charset, EUC-KR as cp949.
 
 trafilatura's own charset guess is known to fail on CJK pages, so text is decoded here,
 before any parser sees it.
@@ -10,7 +10,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from tasks.errors import DecodeError
+from breaknews.tasks.errors import DecodeError
 
 # EUC-KR pages use characters only its superset cp949 (UHC) has; decode them all as cp949.
 _KOREAN_ALIASES = {

@@ -1,4 +1,4 @@
-"""Find article links: in RSS/Atom feeds and on the site's all-articles list and its numbered pages.
+"""Read (stage 1), live: find article links in RSS/Atom feeds and on the site's all-articles list.
 
 Both URL forms (``/{uid}`` and ``/sub_read.html?uid=…``, on www, bare or m.) name one article and are
 fetched once, as ``/{uid}`` on the site's own host. Links that name no article (sections, login, ads)
@@ -22,13 +22,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from tasks.decode import charset_from_content_type, decode_page
-from tasks.errors import PageError
-from tasks.fetch import Fetched, FetchFailed, SiteFetcher, site_domain_of
-from tasks.identity import ArticleRef, parse_article_url
-from tasks.models import PageResult
+from breaknews.tasks.decode import charset_from_content_type, decode_page
+from breaknews.tasks.errors import PageError
+from breaknews.tasks.fetch import Fetched, FetchFailed, SiteFetcher
+from breaknews.tasks.identify import ArticleRef, parse_article_url, site_domain_of
+from breaknews.warehouse.models import PageResult
 
 FEED_PATH = "/rss/rss_news.php"
+DEFAULT_LIST_PAGES = 3  # pages of the all-articles list a run reads (about 60 articles)
 LIST_PATH = "/sub_view.html"
 _PAGE_PARAMS = ("page", "pg", "p", "pageno", "page_no")
 _ENTITY_DECL = re.compile(rb"<!ENTITY|<!DOCTYPE[^>]*(SYSTEM|PUBLIC)", re.I)

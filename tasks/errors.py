@@ -1,19 +1,21 @@
-"""Typed errors that name the pipeline stage that failed and why."""
+"""Errors of the pipeline stages: each names the stage that rejected a page and why.
+
+A `PageError` never ends a run: the page is recorded in `ingest_failures` with `stage` and `reason`
+and the run goes on. The stages, in the order a page meets them: read → decode → extract → split →
+identify → align → load.
+"""
 
 from __future__ import annotations
 
-from warehouse.errors import WarehouseBusyError as WarehouseBusyError
-from warehouse.errors import WarehouseError as WarehouseError
+from typing import ClassVar
 
-
-class BreaknewsError(Exception):
-    """Base class of every error this package raises on purpose."""
+from breaknews.warehouse.errors import BreaknewsError
 
 
 class PageError(BreaknewsError):
     """A page produced no article. ``stage`` names the step that rejected it."""
 
-    stage = "page"
+    stage: ClassVar[str] = "page"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -45,3 +47,20 @@ class TruncatedPageError(ExtractError):
 
 class SplitError(PageError):
     stage = "split"
+
+
+class IdentifyError(PageError):
+    stage = "identify"
+
+
+class AlignError(PageError):
+    stage = "align"
+
+
+class LoadError(PageError):
+    stage = "load"
+
+
+# The stages in order, as `ingest_failures.stage` names them (fetching and discovery are the live
+# form of `read`; `warc` is a record of an archive that could not be read whole).
+STAGES = ("read", "decode", "extract", "split", "identify", "align", "load")

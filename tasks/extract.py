@@ -1,4 +1,4 @@
-"""Extract one BreakNews article from decoded HTML: metadata from the site's markup, the body from
+"""Extract (stage 3): one BreakNews article from decoded HTML: metadata from the site's markup, the body from
 its container with paragraph boundaries kept, photo captions with their credits and images.
 
 Two skins are known (BREAKNEWS.md): the modern "ins_news" skin (``div#CLtag`` inside
@@ -21,12 +21,9 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from tasks.errors import ExtractError, NotAnArticleError, TruncatedPageError
-from tasks.identity import ArticleRef, host_family, parse_article_url, refs_in_self_link, section_params
-
-# Bump when a change to extraction or the split can change what a page yields: `reextract`
-# and re-ingest use it to tell which stored pages are due for another pass.
-EXTRACTOR_VERSION = "2026.11.25.1"
+from breaknews.tasks.errors import ExtractError, NotAnArticleError, TruncatedPageError
+from breaknews.tasks.identify import ArticleRef, host_family, parse_article_url, refs_in_self_link, section_params
+from breaknews.warehouse.models import Block
 
 KST = timezone(timedelta(hours=9), "KST")
 
@@ -149,15 +146,6 @@ _BODY_XPATHS = (
     ("modern", "//div[@id='CLtag']"),
     ("modern", "//div[@id='textinput']"),
 )
-
-
-@dataclass(frozen=True)
-class Block:
-    """One line of article text in page order; captions carry their photo."""
-
-    text: str
-    is_caption: bool = False
-    image_url: str | None = None
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Polite, robust HTTP fetching of one site with httpx (async).
+"""Read (stage 1), live: polite, robust HTTP fetching of one site with httpx (async).
 
 One `SiteFetcher` per run owns an httpx client and an event loop in a background thread, so Prefect
 tasks (plain threads) can hand it a batch of URLs and wait, while connections, the robots.txt cache and
@@ -12,7 +12,10 @@ version and the operator's contact, robots.txt read once per host and obeyed, an
 Robustness: connect/read/total timeouts; retries with exponential backoff and full jitter on
 connection errors, timeouts, 429 and 5xx; a body-size cap enforced while streaming (a huge page is cut
 off at the cap, not downloaded); redirects followed by hand, only within the site's host family.
-Every outcome is a value (`Fetched`, `NotModified`, `FetchFailed`), never an exception.
+Every outcome is a value, never an exception, and its type says what happened: `Fetched`,
+`NotModified`, or a `FetchFailed` subclass (`HttpError` with its status, `Unreachable` when no
+connection could be made at all, `RobotsDenied`, `TooLarge`, `OffSite`); nothing is classified by
+reading a message.
 """
 
 from __future__ import annotations
@@ -22,17 +25,17 @@ import random
 import threading
 import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from protego import Protego
 
-from tasks.identity import SITE_DOMAIN, host_family
+from breaknews.tasks.identify import family_key
 
 T = TypeVar("T")
 
@@ -90,13 +93,64 @@ class NotModified:
 
 @dataclass(frozen=True)
 class FetchFailed:
+    """The page could not be had; ``stage`` is what `ingest_failures` records, ``reason`` says why."""
+
     url: str
-    stage: str  # "fetch" | "robots"
     reason: str
-    unreachable: bool = False  # no connection could be made at all (host down, refused, DNS)
+    stage: ClassVar[str] = "fetch"
+    unreachable: ClassVar[bool] = False  # no connection could be made at all (host down, refused, DNS)
+
+
+@dataclass(frozen=True)
+class HttpError(FetchFailed):
+    """The server answered with a status that is not a page (after retries, for 429 and 5xx)."""
+
+    status: int = 0
+
+    @property
+    def client_error(self) -> bool:
+        return 400 <= self.status < 500
+
+
+@dataclass(frozen=True)
+class Unreachable(FetchFailed):
+    """No connection to the host could be made at all: every later request to it fails fast."""
+
+    unreachable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RobotsDenied(FetchFailed):
+    """robots.txt disallows the URL, or could not be read (then the whole host is off limits)."""
+
+    stage: ClassVar[str] = "robots"
+
+
+@dataclass(frozen=True)
+class TooLarge(FetchFailed):
+    """The body is over the byte cap (on the wire or once decompressed), or does not decompress."""
+
+
+@dataclass(frozen=True)
+class OffSite(FetchFailed):
+    """A redirect (or the URL itself) leads off the site's host family."""
 
 
 FetchOutcome = Fetched | NotModified | FetchFailed
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    location: str
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """An answer worth another attempt (429, 5xx): its status, the Retry-After it asked for, a label."""
+
+    status: int
+    retry_after: float | None
+    label: str
 
 
 @dataclass(frozen=True)
@@ -118,7 +172,7 @@ class FetchStats:
 
 
 class _TooLarge(Exception):
-    pass
+    """Raised while streaming a body over the cap; becomes a `TooLarge` outcome."""
 
 
 @dataclass
@@ -129,10 +183,10 @@ class _Host:
     paused_until: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     robots: Protego | None = None
-    robots_failure: str | None = None
+    robots_failure: FetchFailed | None = None  # set when the host may not be crawled at all
     robots_loaded: bool = False
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    down: str | None = None  # set once every try of a request failed to connect: fail the rest fast
+    down: Unreachable | None = None  # set once every try of a request failed to connect: fail the rest fast
 
 
 class SiteFetcher:
@@ -141,7 +195,7 @@ class SiteFetcher:
     def __init__(self, allowed: Sequence[str], config: FetchConfig | None = None) -> None:
         """``allowed``: URLs whose host families may be contacted (the site, a feed, named articles)."""
         self.config = config or FetchConfig()
-        self.allowed = {_family_key(url) for url in allowed}
+        self.allowed = {family_key(url) for url in allowed}
         self.stats = FetchStats()
         self._hosts: dict[str, _Host] = {}
         self._loop = asyncio.new_event_loop()
@@ -200,7 +254,7 @@ class SiteFetcher:
 
     # -- policy ------------------------------------------------------------------------------------
     def is_allowed(self, url: str) -> bool:
-        return _family_key(url) in self.allowed
+        return family_key(url) in self.allowed
 
     def _host(self, host: str) -> _Host:
         state = self._hosts.get(host)
@@ -221,8 +275,8 @@ class SiteFetcher:
         if start > now:
             await asyncio.sleep(start - now)
 
-    async def robots_verdict(self, url: str) -> str | None:
-        """None when robots.txt lets us fetch ``url``, else the reason it does not."""
+    async def robots_verdict(self, url: str) -> FetchFailed | None:
+        """None when robots.txt lets us fetch ``url``, else the failure to record for it."""
         if not self.config.obey_robots:
             return None
         parts = urlsplit(url)
@@ -232,9 +286,9 @@ class SiteFetcher:
                 await self._load_robots(parts.scheme, parts.netloc, host)
                 host.robots_loaded = True
         if host.robots_failure:
-            return host.robots_failure
+            return replace(host.robots_failure, url=url)
         if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_AGENT):
-            return f"robots.txt of {parts.netloc} disallows {parts.path or '/'} for {ROBOTS_AGENT}"
+            return RobotsDenied(url, f"robots.txt of {parts.netloc} disallows {parts.path or '/'} for {ROBOTS_AGENT}")
         return None
 
     async def _load_robots(self, scheme: str, netloc: str, host: _Host) -> None:
@@ -244,21 +298,23 @@ class SiteFetcher:
             delay = host.robots.crawl_delay(ROBOTS_AGENT)
             if delay and delay > host.interval:
                 host.interval = float(delay)  # the site asked us to go slower than --rate
-        elif isinstance(outcome, FetchFailed) and outcome.unreachable:
-            host.robots_failure = f"site unreachable: {outcome.reason}"
-        elif isinstance(outcome, FetchFailed) and _is_client_error(outcome.reason):
+        elif isinstance(outcome, Unreachable):
+            host.robots_failure = outcome
+        elif isinstance(outcome, HttpError) and outcome.client_error:
             host.robots = None  # RFC 9309: robots.txt 4xx (none there) means no restrictions
         else:
             # RFC 9309: robots.txt unavailable (5xx, timeouts) means assume complete disallow.
             reason = outcome.reason if isinstance(outcome, FetchFailed) else "no answer"
-            host.robots_failure = f"robots.txt of {netloc} could not be read ({reason}): not crawling the host"
+            host.robots_failure = RobotsDenied(
+                outcome.url, f"robots.txt of {netloc} could not be read ({reason}): not crawling the host"
+            )
 
     # -- fetching ----------------------------------------------------------------------------------
     async def fetch(self, url: str, validators: Validators | None = None) -> FetchOutcome:
         try:
             outcome = await self._get(url, validators, check_robots=True)
         except (httpx.HTTPError, ValueError, UnicodeError) as exc:  # e.g. a URL httpx cannot send
-            outcome = FetchFailed(url, "fetch", f"cannot fetch: {type(exc).__name__}: {exc}")
+            outcome = FetchFailed(url, f"cannot fetch: {type(exc).__name__}: {exc}")
         if isinstance(outcome, FetchFailed):
             self.stats.failures += 1
             if outcome.stage == "robots":
@@ -271,34 +327,36 @@ class SiteFetcher:
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
             if not self.is_allowed(current):
-                return FetchFailed(url, "fetch", f"refused to leave the site: {current} is on another host")
+                return OffSite(url, f"refused to leave the site: {current} is on another host")
             if check_robots:
                 verdict = await self.robots_verdict(current)
                 if verdict:
-                    unreachable = verdict.startswith("site unreachable")
-                    return FetchFailed(url, "fetch" if unreachable else "robots", verdict, unreachable)
+                    return replace(verdict, url=url)
             outcome = await self._attempts(url, current, validators)
-            if isinstance(outcome, str):  # a redirect to follow
-                current = outcome
+            if isinstance(outcome, _Redirect):
+                current = outcome.location
                 continue
             return outcome
-        return FetchFailed(url, "fetch", f"more than {_MAX_REDIRECTS} redirects")
+        return FetchFailed(url, f"more than {_MAX_REDIRECTS} redirects")
 
-    async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | str:
+    async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | _Redirect:
         # The slot is held through the backoff too: a struggling host gets no more than `concurrency`
         # requests (and their retries) at a time, and requests queued behind a dead host fail fast.
         host = self._host(urlsplit(current).netloc)
         async with host.semaphore:
             if host.down:
-                return FetchFailed(url, "fetch", host.down, unreachable=True)
+                return replace(host.down, url=url)
             outcome = await self._retrying(url, current, validators, host)
-            if isinstance(outcome, FetchFailed) and outcome.unreachable:
-                host.down = f"site unreachable: {outcome.reason}"
+            if isinstance(outcome, Unreachable):
+                host.down = outcome
             return outcome
 
-    async def _retrying(self, url: str, current: str, validators: Validators | None, host: _Host) -> FetchOutcome | str:
+    async def _retrying(
+        self, url: str, current: str, validators: Validators | None, host: _Host
+    ) -> FetchOutcome | _Redirect:
         c = self.config
         last = "no attempt made"
+        last_status: int | None = None
         connected = False
         for attempt in range(c.retries + 1):
             if attempt:
@@ -310,31 +368,36 @@ class SiteFetcher:
                 async with asyncio.timeout(c.total_timeout):
                     result = await self._once(url, current, validators)
                 connected = True
-                if not isinstance(result, tuple):
+                if not isinstance(result, _Retry):
                     return result
-                _, retry_after, last = result
+                retry_after, last, last_status = result.retry_after, result.label, result.status
                 if retry_after is not None and retry_after > c.max_retry_after:
-                    return FetchFailed(url, "fetch", f"{last}; asked to wait {retry_after:.0f} s, more than allowed")
+                    return HttpError(
+                        url, f"{last}; asked to wait {retry_after:.0f} s, more than allowed", status=result.status
+                    )
                 if retry_after is not None:  # every request to the host waits, not only this one
                     host.paused_until = max(host.paused_until, time.monotonic() + retry_after)
             except _TooLarge as exc:
-                return FetchFailed(url, "fetch", str(exc))
+                return TooLarge(url, str(exc))
             except (TimeoutError, httpx.TimeoutException) as exc:
                 connected = connected or not isinstance(exc, httpx.ConnectTimeout)
-                last = f"timed out ({_timeout_kind(exc, c)})"
+                last, last_status = f"timed out ({_timeout_kind(exc, c)})", None
             except httpx.TransportError as exc:
                 connected = connected or not isinstance(exc, httpx.ConnectError)
-                last = f"connection failed: {type(exc).__name__}: {exc or 'no detail'}"
+                last, last_status = f"connection failed: {type(exc).__name__}: {exc or 'no detail'}", None
             if attempt < c.retries:
                 backoff = random.uniform(0, min(c.backoff_max, c.backoff_base * 2**attempt))
                 await asyncio.sleep(max(backoff, retry_after or 0.0))
         tries = c.retries + 1
-        return FetchFailed(url, "fetch", f"{last} (after {tries} {'try' if tries == 1 else 'tries'})", not connected)
+        reason = f"{last} (after {tries} {'try' if tries == 1 else 'tries'})"
+        if not connected:
+            return Unreachable(url, f"site unreachable: {reason}")
+        if last_status is not None:
+            return HttpError(url, reason, status=last_status)
+        return FetchFailed(url, reason)
 
-    async def _once(
-        self, url: str, current: str, validators: Validators | None
-    ) -> FetchOutcome | str | tuple[int, float | None, str]:
-        """One request: an outcome, a redirect target (str), or (status, retry-after, reason) to retry."""
+    async def _once(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | _Redirect | _Retry:
+        """One request: an outcome, a redirect to follow, or an answer worth retrying."""
         assert self._client is not None
         headers = {}
         if validators and validators.etag:
@@ -345,13 +408,13 @@ class SiteFetcher:
             status = response.status_code
             label = f"HTTP {status} {response.reason_phrase}".rstrip()
             if status in (301, 302, 303, 307, 308) and "location" in response.headers:
-                return urljoin(current, response.headers["location"])
+                return _Redirect(urljoin(current, response.headers["location"]))
             if status == 304:
                 return NotModified(url)
             if status in _RETRY_STATUSES:
-                return status, _retry_after(response.headers.get("retry-after")), label
+                return _Retry(status, _retry_after(response.headers.get("retry-after")), label)
             if status != 200:
-                return FetchFailed(url, "fetch", label)
+                return HttpError(url, label, status=status)
             content = await self._read_capped(response)
         return Fetched(
             url=url,
@@ -422,31 +485,3 @@ def _timeout_kind(exc: BaseException, config: FetchConfig) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return type(exc).__name__
     return f"not complete within {config.total_timeout:g} s"
-
-
-def _is_client_error(reason: str) -> bool:
-    return reason.startswith("HTTP 4")
-
-
-def site_domain_of(host: str) -> str:
-    """The domain whose hosts form a site: breaknews.com for any *.breaknews.com, else the host itself
-    (so a loopback imitation at 127.0.0.1 is a site of its own)."""
-    host = host.lower().rstrip(".")
-    if host == SITE_DOMAIN or host.endswith("." + SITE_DOMAIN):
-        return SITE_DOMAIN
-    for prefix in ("www.", "m."):
-        if host.startswith(prefix):
-            return host[len(prefix) :]
-    return host
-
-
-def _family_key(url: str) -> tuple[str, str] | None:
-    host = urlsplit(url).hostname or ""
-    domain = site_domain_of(host)
-    family = host_family(host, domain)
-    return (domain, family) if family else None
-
-
-def same_site(url: str, site_url: str) -> bool:
-    key = _family_key(url)
-    return key is not None and key == _family_key(site_url)

@@ -1,354 +1,51 @@
-"""Load a batch of page results into the warehouse in one transaction.
+"""Load (stage 7, the last): a batch of page results into the warehouse in one short transaction.
 
-Idempotent by construction: an article whose extracted content is unchanged (or matches one of its
-earlier revisions) gets only its last_seen_at (and the extractor version that vouched for it)
-touched; a changed article gets a new revision, its paragraphs and captions replaced, and its old
-text kept in article_revisions.
+The SQL lives with the warehouse (`warehouse/write.py`); this stage decides what happens when the
+warehouse refuses a batch. A failing warehouse (I/O, lock) fails the batch, for the caller to retry;
+a row the warehouse rejects fails only its own page (stage ``load``), never the batch around it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import replace
 
 import duckdb
 
-from tasks.extract import EXTRACTOR_VERSION
-from tasks.models import Article, LoadCounts, PageResult, ParagraphPair
-from warehouse import runs
-
-_ARTICLE_COLUMNS = [
-    "article_id",
-    "host_family",
-    "uid",
-    "url",
-    "identity_source",
-    "title_ko",
-    "title_en",
-    "subtitle",
-    "reporter",
-    "reporter_role",
-    "bureau",
-    "section",
-    "section_code",
-    "published_at",
-    "modified_at",
-    "body_ko",
-    "body_en",
-    "byline_en",
-    "has_translation",
-    "split_method",
-    "lead_image_url",
-    "skin",
-    "paragraphs_ko",
-    "paragraphs_en",
-    "content_sha256",
-    "revision",
-    "page_sha256",
-    "extractor_version",
-    "first_seen_at",
-    "last_seen_at",
-    "updated_at",
-    "run_id",
-]
-_RAW_COLUMNS = [
-    "page_sha256",
-    "source",
-    "source_kind",
-    "url",
-    "byte_size",
-    "compression",
-    "content",
-    "charset",
-    "charset_source",
-    "http_status",
-    "etag",
-    "last_modified",
-    "content_type",
-    "status",
-    "article_id",
-    "extractor_version",
-    "fetched_at",
-    "first_seen_at",
-    "last_seen_at",
-    "run_id",
-]
+from breaknews.tasks import versions
+from breaknews.tasks.errors import LoadError
+from breaknews.warehouse.connect import writer
+from breaknews.warehouse.errors import WarehouseError
+from breaknews.warehouse.models import LoadCounts, PageResult
+from breaknews.warehouse.write import write_batch
 
 
-@dataclass
-class _State:
-    content_sha256: str
-    revision: int
-    first_seen_at: datetime
+def load_results(db: str, run_id: str, results: Sequence[PageResult]) -> LoadCounts:
+    """Write one batch of results; on a rejected row, write page by page, failing only the culprits."""
+    version = versions.EXTRACTOR_VERSION
+    with writer(db) as con:
+        try:
+            return write_batch(con, run_id, results, version)
+        except (duckdb.IOException, WarehouseError):
+            raise  # the warehouse itself is failing: the caller retries, then the run fails
+        except duckdb.Error:
+            return _load_one_by_one(con, run_id, results, version)
 
 
-def _ids_param(values: Sequence[str]) -> list[list[str]]:
-    return [list(values)]
-
-
-def load_batch(con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult]) -> LoadCounts:
-    """Write one batch atomically: raw pages, articles and parts, revisions, failures, run counts."""
-    now = datetime.now(UTC)
-    counts = LoadCounts(pages_seen=len(results))
-    con.execute("BEGIN")
-    try:
-        _load(con, run_id, results, now, counts)
-        runs.add_counts(con, run_id, {k: v for k, v in vars(counts).items() if isinstance(v, int)})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return counts
-
-
-def _load(
-    con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], now: datetime, counts: LoadCounts
-) -> None:
-    skipped = [r.page_sha256 for r in results if r.skipped and r.page_sha256]
-    if skipped:
-        _touch_skipped(con, skipped, now, counts)
-
-    ok = [r for r in results if r.article is not None]
-    ids = sorted({r.article.article_id for r in ok if r.article})
-    state: dict[str, _State] = {}
-    past: set[tuple[str, str]] = set()
-    if ids:
-        for article_id, sha, revision, first_seen in con.execute(
-            "SELECT article_id, content_sha256, revision, first_seen_at FROM articles"
-            " WHERE article_id IN (SELECT unnest(?))",
-            _ids_param(ids),
-        ).fetchall():
-            state[article_id] = _State(sha, revision, first_seen)
-        past = set(
-            con.execute(
-                "SELECT article_id, content_sha256 FROM article_revisions WHERE article_id IN (SELECT unnest(?))",
-                _ids_param(ids),
-            ).fetchall()
-        )
-
-    final: dict[str, tuple[Article, str]] = {}  # article_id -> (article, page sha) to (re)write
-    revisions: list[tuple[object, ...]] = []
-    replaced: set[str] = set()
-    touched: set[str] = set()
-    seen_translation: dict[str, bool] = {}
-    for result in ok:
-        article = result.article
-        assert article is not None and result.page_sha256 is not None
-        current = state.get(article.article_id)
-        key = (article.article_id, article.content_sha256)
-        if current is None:
-            counts.articles_new += 1
-            counts.new_article_ids.append(article.article_id)
-            state[article.article_id] = _State(article.content_sha256, 1, now)
-        elif article.content_sha256 == current.content_sha256 or key in past:
-            counts.articles_unchanged += 1
-            touched.add(article.article_id)
-            seen_translation[article.article_id] = article.has_translation
-            continue
-        else:
-            counts.articles_updated += 1
-            current.content_sha256 = article.content_sha256
-            current.revision += 1
-            replaced.add(article.article_id)
-        past.add(key)
-        seen_translation[article.article_id] = article.has_translation
-        final[article.article_id] = (article, result.page_sha256)
-        revisions.append(
-            (
-                article.article_id,
-                state[article.article_id].revision,
-                article.content_sha256,
-                result.page_sha256,
-                article.extractor_version,
-                article.title_ko,
-                article.title_en,
-                article.body_ko,
-                article.body_en,
-                now,
-                run_id,
-            )
-        )
-    counts.with_translation += sum(seen_translation.values())
-    counts.without_translation += sum(not v for v in seen_translation.values())
-
-    _store_raw_pages(con, run_id, results, now)
-
-    replaced_ids = sorted(replaced & state.keys())
-    if replaced_ids:
-        con.execute("DELETE FROM paragraphs WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
-        con.execute("DELETE FROM captions WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
-        con.execute("DELETE FROM paragraph_pairs WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
-    if final:
-        _write_articles(con, run_id, final, state, now)
-        _append(con, "article_revisions", revisions)
-    seen_unchanged = sorted(touched - final.keys())
-    if seen_unchanged:
-        # The current extractor produced the same content: it now vouches for the article.
-        con.execute(
-            "UPDATE articles SET last_seen_at = ?, extractor_version = ? WHERE article_id IN (SELECT unnest(?))",
-            [now, EXTRACTOR_VERSION, seen_unchanged],
-        )
-
-    failures = [(run_id, r.source, r.url, r.page_sha256, r.stage, r.reason, now) for r in results if r.failed]
-    counts.failures += len(failures)
-    _append(con, "ingest_failures", failures)
-
-
-def _touch_skipped(con: duckdb.DuckDBPyConnection, shas: list[str], now: datetime, counts: LoadCounts) -> None:
-    """Pages skipped as already extracted: their articles are unchanged and were seen again."""
-    counts.pages_skipped += len(shas)
-    counts.articles_unchanged += len(shas)
-    con.execute("UPDATE raw_pages SET last_seen_at = ? WHERE page_sha256 IN (SELECT unnest(?))", [now, shas])
-    rows = con.execute(
-        "SELECT a.article_id, a.has_translation FROM raw_pages p JOIN articles a USING (article_id)"
-        " WHERE p.page_sha256 IN (SELECT unnest(?))",
-        [shas],
-    ).fetchall()
-    counts.with_translation += sum(1 for _, translated in rows if translated)
-    counts.without_translation += sum(1 for _, translated in rows if not translated)
-    ids = sorted({article_id for article_id, _ in rows})
-    if ids:
-        con.execute("UPDATE articles SET last_seen_at = ? WHERE article_id IN (SELECT unnest(?))", [now, ids])
-
-
-def _store_raw_pages(con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], now: datetime) -> None:
-    pages = {}
+def _load_one_by_one(
+    con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], version: str
+) -> LoadCounts:
+    total = LoadCounts()
     for result in results:
-        if result.stored is not None and result.stored.page_sha256 not in pages:
-            pages[result.stored.page_sha256] = result
-    if not pages:
-        return
-    # A page seen before keeps when it was fetched, first stored, and by which run.
-    earlier = {
-        sha: (fetched, first_seen, first_run)
-        for sha, fetched, first_seen, first_run in con.execute(
-            "SELECT page_sha256, fetched_at, first_seen_at, run_id FROM raw_pages"
-            " WHERE page_sha256 IN (SELECT unnest(?))",
-            [sorted(pages)],
-        ).fetchall()
-    }
-    rows = []
-    for sha, result in pages.items():
-        page = result.stored
-        assert page is not None
-        fetched_at, first_seen_at, first_run_id = earlier.get(sha, (page.fetched_at, now, run_id))
-        rows.append(
-            (
-                sha,
-                page.source,
-                page.source_kind,
-                page.url,
-                page.byte_size,
-                "zlib",
-                page.compressed,
-                page.charset,
-                page.charset_source,
-                page.http_status,
-                page.etag,
-                page.last_modified,
-                page.content_type,
-                "article" if result.article is not None else "failed",
-                result.article.article_id if result.article is not None else None,
-                EXTRACTOR_VERSION,
-                fetched_at,
-                first_seen_at,
-                now,
-                first_run_id,
+        try:
+            total.add(write_batch(con, run_id, [result], version))
+        except duckdb.Error as exc:
+            failed = replace(
+                result,
+                article=None,
+                skipped=False,
+                stage=LoadError.stage,
+                reason=f"warehouse rejected the page's rows: {exc}",
             )
-        )
-    _append(con, "raw_pages", rows, upsert=True)
-
-
-def _write_articles(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    final: dict[str, tuple[Article, str]],
-    state: dict[str, _State],
-    now: datetime,
-) -> None:
-    article_rows: list[tuple[object, ...]] = []
-    paragraph_rows: list[tuple[object, ...]] = []
-    caption_rows: list[tuple[object, ...]] = []
-    pair_rows: list[tuple[object, ...]] = []
-    for article_id, (a, page_sha) in final.items():
-        st = state[article_id]
-        article_rows.append(
-            (
-                a.article_id,
-                a.host_family,
-                a.uid,
-                a.url,
-                a.identity_source,
-                a.title_ko,
-                a.title_en,
-                a.subtitle,
-                a.reporter,
-                a.reporter_role,
-                a.bureau,
-                a.section,
-                a.section_code,
-                a.published_at,
-                a.modified_at,
-                a.body_ko,
-                a.body_en,
-                a.byline_en,
-                a.has_translation,
-                a.split_method,
-                a.lead_image_url,
-                a.skin,
-                len(a.paragraphs_ko),
-                len(a.paragraphs_en),
-                a.content_sha256,
-                st.revision,
-                page_sha,
-                a.extractor_version,
-                st.first_seen_at,
-                now,
-                now,
-                run_id,
-            )
-        )
-        for lang, paragraphs in (("ko", a.paragraphs_ko), ("en", a.paragraphs_en)):
-            paragraph_rows.extend((a.article_id, lang, i, text) for i, text in enumerate(paragraphs))
-        caption_rows.extend((a.article_id, c.lang, c.position, c.text, c.credit, c.image_url) for c in a.captions)
-        pair_rows.extend(pair_row(a.article_id, p) for p in a.pairs)
-    _append(con, "articles", article_rows, upsert=True, columns=_ARTICLE_COLUMNS)
-    _append(con, "paragraphs", paragraph_rows)
-    _append(con, "captions", caption_rows)
-    _append(con, "paragraph_pairs", pair_rows)
-
-
-def pair_row(article_id: str, p: ParagraphPair) -> tuple[object, ...]:
-    return (
-        article_id,
-        p.kind,
-        p.position,
-        p.ko_first,
-        p.ko_last,
-        p.en_first,
-        p.en_last,
-        p.ko_text,
-        p.en_text,
-        p.score,
-        p.bead,
-        p.method,
-    )
-
-
-def _append(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    rows: Sequence[tuple[object, ...]],
-    *,
-    upsert: bool = False,
-    columns: Sequence[str] | None = None,
-) -> None:
-    """Bulk-insert with DuckDB's appender: executemany manages under 1,000 rows/s, this ~85,000."""
-    if not rows:
-        return
-    if table == "raw_pages":
-        columns = _RAW_COLUMNS
-    appender = con.appender(table, columns=list(columns) if columns else None, action="upsert" if upsert else "insert")
-    appender.append_rows(rows)
-    appender.flush()
+            total.add(write_batch(con, run_id, [failed], version))
+    return total

@@ -1,7 +1,9 @@
-"""One page through decode → extract → split → identify, as a plain function a worker can run.
+"""One page through the stages, as a plain function a worker process or a Dask worker can run:
+read → decode → extract → split → identify → align. (Load, the last stage, runs in the flow's
+process: the warehouse has one writer.)
 
-Every failure comes back as a PageResult naming its stage and reason; the raw page is kept either
-way, so a later extractor can try again without fetching.
+Every failure comes back as a PageResult naming the stage that really failed and why; the raw page is
+kept either way, so a later extractor can try again without fetching.
 """
 
 from __future__ import annotations
@@ -13,16 +15,23 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from tasks.align import align_article
-from tasks.decode import decode_page
-from tasks.errors import PageError, ReadError
-from tasks.extract import EXTRACTOR_VERSION, Extracted, extract_article, split_caption
-from tasks.identity import ArticleRef, parse_article_url
-from tasks.models import Article, Caption, Page, PageResult, StoredPage
-from tasks.sources import read_page_file
-from tasks.split import SplitResult, split_bilingual
-
-WorkItem = str | Page | PageResult
+from breaknews.tasks import versions
+from breaknews.tasks.align import align_article
+from breaknews.tasks.decode import decode_page
+from breaknews.tasks.errors import (
+    AlignError,
+    DecodeError,
+    ExtractError,
+    IdentifyError,
+    PageError,
+    ReadError,
+    SplitError,
+)
+from breaknews.tasks.extract import Extracted, extract_article, split_caption
+from breaknews.tasks.identify import PageClues, identify
+from breaknews.tasks.read import read_page_file
+from breaknews.tasks.split import SplitResult, split_bilingual
+from breaknews.warehouse.models import Article, Caption, Page, PageResult, StoredPage, WorkItem
 
 
 def page_sha256(content: bytes) -> str:
@@ -50,18 +59,19 @@ def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
         last_modified=page.last_modified,
         content_type=page.content_type,
     )
-    stage = "decode"
+    stage = DecodeError.stage
     try:
         decoded = decode_page(page.content, page.header_charset)
-        stored = _with_charset(stored, decoded.charset, decoded.charset_source)
-        stage = "extract"
+        stored = replace(stored, charset=decoded.charset, charset_source=decoded.charset_source)
+        stage = ExtractError.stage
         extracted = extract_article(decoded.text, page.url)
-        stage = "split"
+        stage = SplitError.stage
         split = split_bilingual(extracted.blocks)
-        stage = "extract"
         article = build_article(extracted, split, page.url)
     except PageError as exc:
         return PageResult(page.source, sha, stored, stage=exc.stage, reason=exc.reason, url=page.url)
+    except _StageBug as bug:
+        return PageResult(page.source, sha, stored, stage=bug.stage, reason=bug.reason, url=page.url)
     except Exception as exc:  # a bug or an input we never imagined: record it, keep the run going
         return PageResult(
             page.source, sha, stored, stage=stage, reason=f"unexpected {type(exc).__name__}: {exc}", url=page.url
@@ -69,31 +79,20 @@ def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
     return PageResult(page.source, sha, stored, article=article, url=page.url)
 
 
-def _with_charset(stored: StoredPage, charset: str, source: str) -> StoredPage:
-    return replace(stored, charset=charset, charset_source=source)
+class _StageBug(Exception):
+    """An unexpected error inside a later stage, carrying that stage's name."""
 
-
-def resolve_identity(extracted: Extracted, fetch_url: str | None) -> tuple[ArticleRef | None, str]:
-    """Fetch URL, then the browser's saved-from URL, canonical, og:url, then the page's own share links."""
-    for source, candidate in (
-        ("url", fetch_url),
-        ("saved_from", extracted.saved_from_url),
-        ("canonical", extracted.canonical_url),
-        ("og_url", extracted.og_url),
-    ):
-        ref = parse_article_url(candidate)
-        if ref:
-            return ref, source
-    if extracted.self_refs:
-        return extracted.self_refs[0], "self_link"
-    return None, "content"
+    def __init__(self, stage: str, exc: Exception) -> None:
+        super().__init__(stage)
+        self.stage, self.reason = stage, f"unexpected {type(exc).__name__}: {exc}"
 
 
 def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | None) -> Article:
+    """The article of an extracted, split page: its content, its identity (stage identify) and its
+    paragraph pairs (stage align)."""
     ko_paragraphs = tuple(b.text for b in split.ko if not b.is_caption)
     en_paragraphs = tuple(b.text for b in split.en if not b.is_caption)
     captions = _captions(split)
-    ref, identity_source = resolve_identity(extracted, fetch_url)
     content = {
         "title_ko": extracted.title,
         "title_en": split.title_en,
@@ -110,18 +109,31 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         "captions": [(c.lang, c.text, c.credit, c.image_url) for c in captions],
     }
     content_sha = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-    if ref is None:
-        # No uid anywhere: key by what the article says, so the same text saved twice is one row.
-        key = hashlib.sha256("\n".join((extracted.title, *ko_paragraphs[:3])).encode()).hexdigest()[:20]
-        article_id, family, uid, url = f"content:{key}", None, None, None
-    else:
-        article_id, family, uid, url = ref.article_id, ref.family, ref.uid, ref.url
+    clues = PageClues(
+        fetch_url=fetch_url,
+        saved_from_url=extracted.saved_from_url,
+        canonical_url=extracted.canonical_url,
+        og_url=extracted.og_url,
+        self_refs=extracted.self_refs,
+    )
+    try:
+        who = identify(clues, extracted.title, ko_paragraphs)
+    except PageError:
+        raise
+    except Exception as exc:
+        raise _StageBug(IdentifyError.stage, exc) from exc
+    try:
+        pairs = align_article(ko_paragraphs, en_paragraphs, captions, extracted.title, split.title_en)
+    except PageError:
+        raise
+    except Exception as exc:
+        raise _StageBug(AlignError.stage, exc) from exc
     return Article(
-        article_id=article_id,
-        host_family=family,
-        uid=uid,
-        url=url,
-        identity_source=identity_source,
+        article_id=who.article_id,
+        host_family=who.family,
+        uid=who.uid,
+        url=who.url,
+        identity_source=who.source,
         title_ko=extracted.title,
         title_en=split.title_en,
         subtitle=extracted.subtitle,
@@ -139,9 +151,9 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         captions=captions,
         lead_image_url=extracted.lead_image_url,
         skin=extracted.skin,
-        extractor_version=EXTRACTOR_VERSION,
+        extractor_version=versions.EXTRACTOR_VERSION,
         content_sha256=content_sha,
-        pairs=align_article(ko_paragraphs, en_paragraphs, captions, extracted.title, split.title_en),
+        pairs=pairs,
     )
 
 

@@ -1,4 +1,4 @@
-"""Split an article's lines into the Korean original and its English translation.
+"""Split (stage 4): an article's lines into the Korean original and its English translation.
 
 Since 2020-09-28 most articles end with a marker line, then the English title, sometimes an English
 byline (``-Publisher Il-suk Moon``), then the translated paragraphs and captions. The marker's
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tasks.errors import SplitError
-from tasks.extract import Block
+from breaknews.tasks.errors import SplitError
+from breaknews.warehouse.models import Block
 
 # A Korean line announcing the translation: "구글 번역" (any spacing/quotes) with 영문/번역한/전문.
 _MARKER_KO = re.compile(

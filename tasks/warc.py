@@ -1,4 +1,4 @@
-"""Read pages out of web archives (WARC files, plain or gzip per record), as work items for the ingest.
+"""Read (stage 1), from web archives: pages out of WARC files (plain, or gzip per record).
 
 warcio parses records and undoes the HTTP transfer and content encodings (chunked, gzip, brotli).
 What no WARC library does for us, and this module adds:
@@ -28,9 +28,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from tasks.decode import charset_from_content_type
-from tasks.identity import host_family
-from tasks.models import Page, PageResult
+from breaknews.tasks.decode import charset_from_content_type
+from breaknews.tasks.identify import host_family
+from breaknews.warehouse.models import Page, PageResult, SourceStats
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
@@ -70,30 +70,6 @@ class HostFilter:
         if "*" in self.hosts:
             return True
         return any(host == h or host.endswith("." + h) for h in self.hosts)
-
-
-@dataclass
-class SourceStats:
-    """Counts and progress of what the sources yielded, kept by the reader as it goes. Lives in the
-    process that reads the sources (the flow's), so the ledger and progress bar can read it."""
-
-    bytes_total: int = 0
-    bytes_done: int = 0
-    records_read: int = 0
-    records_other_host: int = 0
-    records_revisit: int = 0
-    records_not_html: int = 0
-    records_not_ok: int = 0
-    warc_files: int = 0
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "records_read": self.records_read,
-            "records_other_host": self.records_other_host,
-            "records_revisit": self.records_revisit,
-            "records_not_html": self.records_not_html,
-            "records_not_ok": self.records_not_ok,
-        }
 
 
 def iter_warc(

@@ -8,12 +8,14 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from tasks.load import load_batch
-from tasks.models import Page
-from tasks.pipeline import process_page
+from breaknews.tasks.pipeline import process_page
+from breaknews.tasks.versions import EXTRACTOR_VERSION
+from breaknews.warehouse import runs
+from breaknews.warehouse.connect import writer
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import Page
+from breaknews.warehouse.write import write_batch
 from tests.conftest import FIXTURES, SAMPLES
-from warehouse import runs
-from warehouse.connect import open_migrated, writer
 
 HOSTILE_TITLE = "<script>alert(1)</script> 수소 & 철강"
 
@@ -43,6 +45,6 @@ def build_corpus(db: Path) -> Path:
     run_id = str(uuid.uuid4())
     with writer(db) as con:
         runs.start_run(con, run_id, command="test", sources="-", flow_run_id=None, extractor_version="t")
-        load_batch(con, run_id, [process_page(page) for page in pages])
+        write_batch(con, run_id, [process_page(page) for page in pages], EXTRACTOR_VERSION)
         runs.finish_run(con, run_id, "completed")
     return db

@@ -7,13 +7,15 @@ import uuid
 
 import pytest
 
-from tasks.align import align_paragraphs, en_anchors, ko_anchors, score_pair
-from tasks.load import load_batch
-from tasks.models import Page, PageResult
-from tasks.pipeline import process_item, process_page
+from breaknews.tasks.align import align_paragraphs, en_anchors, ko_anchors, score_pair
+from breaknews.tasks.pipeline import process_item, process_page
+from breaknews.tasks.versions import EXTRACTOR_VERSION
+from breaknews.warehouse import runs
+from breaknews.warehouse.connect import writer
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import Page, PageResult
+from breaknews.warehouse.write import write_batch
 from tests.conftest import ROOT, rows
-from warehouse import runs
-from warehouse.connect import open_migrated, writer
 
 GOLDEN = json.loads((ROOT / "tests" / "fixtures" / "alignment.golden.json").read_text(encoding="utf-8"))
 PAGES = sorted(k for k in GOLDEN if not k.startswith("_"))
@@ -90,7 +92,7 @@ def _load(db, results):
     run_id = str(uuid.uuid4())
     with writer(db) as con:
         runs.start_run(con, run_id, command="test", sources="-", flow_run_id=None, extractor_version="t")
-        load_batch(con, run_id, results)
+        write_batch(con, run_id, results, EXTRACTOR_VERSION)
         runs.finish_run(con, run_id, "completed")
 
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from flows.cli import main
+from breaknews.flows.cli import main
 from tests.conftest import FIXTURES, ROOT, SAMPLES, rows
 
 
@@ -104,11 +104,48 @@ def test_env_var_names_the_warehouse(loaded, monkeypatch, capsys):
     assert int(capsys.readouterr().out.splitlines()[1]) > 5
 
 
-def test_importing_flows_turns_prefect_telemetry_off():
+def breaknews_modules() -> list[str]:
+    """Every module of the three packages, by its installed name (`flows/cli/parser.py` →
+    `breaknews.flows.cli.parser`)."""
+    names = []
+    for package in ("flows", "tasks", "warehouse"):
+        for file in sorted((ROOT / package).rglob("*.py")):
+            parts = file.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] != "__main__":
+                names.append(".".join(("breaknews", *(parts[:-1] if parts[-1] == "__init__" else parts))))
+    return names
+
+
+def test_importing_breaknews_changes_nothing_in_the_environment():
+    code = (
+        "import os, sys, importlib; before = dict(os.environ)\n"
+        f"for name in {breaknews_modules()!r}: importlib.import_module(name)\n"
+        "print(dict(os.environ) == before, 'prefect' in sys.modules)"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED")}
-    code = "import flows, os; print(os.environ['DO_NOT_TRACK'], os.environ['PREFECT_SERVER_ANALYTICS_ENABLED'])"
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1", "false"]
+    assert out.stdout.split() == ["True", "True"]  # every module imported, Prefect among them
+
+
+def test_the_command_turns_prefect_telemetry_off_before_prefect_loads(tmp_path):
+    """What Prefect sees when it is first imported by a command: telemetry off."""
+    code = (
+        "import os, sys\n"
+        "def hook(event, args):\n"
+        "    if event == 'import' and args[0] == 'prefect':\n"
+        "        e = os.environ\n"
+        "        print(e.get('DO_NOT_TRACK'), e.get('PREFECT_SERVER_ANALYTICS_ENABLED'), flush=True)\n"
+        "        os._exit(0)\n"
+        "sys.addaudithook(hook)\n"
+        "from breaknews.flows.cli import main\n"
+        f"main(['ingest', {str(SAMPLES / 'breaknews.187306.html')!r}, '--db', {str(tmp_path / 'w.duckdb')!r}])\n"
+        "print('prefect never imported')"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.split() == ["1", "false"], out.stderr
 
 
 def test_the_real_command_in_a_pipe_is_quiet(tmp_path):

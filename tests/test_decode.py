@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.decode import charset_from_content_type, decode_page, normalize_charset
-from tasks.errors import DecodeError
+from breaknews.tasks.decode import charset_from_content_type, decode_page, normalize_charset
+from breaknews.tasks.errors import DecodeError
 from tests.conftest import fixture_page
 
 KOREAN = "브레이크뉴스 기사입니다. 각 문단은 한국어로 씁니다. ©"

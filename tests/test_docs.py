@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from flows.cli import build_parser
+from breaknews.flows.cli.parser import build_parser
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.migrate import open_migrated
 from tests.conftest import ROOT
-from warehouse.connect import connect, open_migrated
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

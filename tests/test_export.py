@@ -9,11 +9,11 @@ import duckdb
 import pytest
 from lxml import etree
 
-from flows.cli import main
-from tasks.export import ExportError, PairFilter, export_articles, export_pairs
+from breaknews.flows.cli import main
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.read.export import ExportError, PairFilter, export_articles, export_pairs
 from tests.conftest import rows
 from tests.corpus import build_corpus
-from warehouse.connect import connect
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

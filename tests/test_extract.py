@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from tasks.errors import NotAnArticleError, TruncatedPageError
-from tasks.extract import extract_article, split_caption
-from tasks.models import Page
-from tasks.pipeline import process_page
+from breaknews.tasks.errors import NotAnArticleError, TruncatedPageError
+from breaknews.tasks.extract import extract_article, split_caption
+from breaknews.tasks.pipeline import process_page
+from breaknews.warehouse.models import Page
 from tests.conftest import FIXTURES, expected, fixture_page
 
 SLUGS = sorted(p.name[len("breaknews.") : -len(".expected.json")] for p in FIXTURES.glob("*.expected.json"))

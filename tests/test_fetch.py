@@ -8,7 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasks.fetch import FetchConfig, Fetched, FetchFailed, NotModified, SiteFetcher, Validators, user_agent
+from breaknews.tasks.fetch import (
+    FetchConfig,
+    Fetched,
+    FetchFailed,
+    NotModified,
+    RobotsDenied,
+    SiteFetcher,
+    Validators,
+    user_agent,
+)
 from tests.site_server import Fault, SiteServer, closed_port_url
 
 FAST = FetchConfig(
@@ -75,7 +84,7 @@ def test_request_rate_spaces_request_starts(site):
 def test_robots_is_read_once_and_obeyed(site):
     site.robots = "User-agent: *\nDisallow: /5003\n"
     outcomes, stats = fetch(site, "/5001", "/5002", "/5003")
-    assert [type(o) for o in outcomes] == [Fetched, Fetched, FetchFailed]
+    assert [type(o) for o in outcomes] == [Fetched, Fetched, RobotsDenied]
     assert outcomes[2].stage == "robots" and "disallows /5003" in outcomes[2].reason
     assert site.paths().count("/robots.txt") == 1 and "/5003" not in site.paths()
     assert stats.robots_denied == 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.identity import ArticleRef, host_family, parse_article_url, refs_in_self_link
+from breaknews.tasks.identify import ArticleRef, host_family, parse_article_url, refs_in_self_link
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from flows.ingest import ingest_pages, list_pages
+from breaknews.flows.ingest import ingest_pages, list_pages
 from tests.conftest import FIXTURES, SAMPLES, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tasks.load import load_batch
-from tasks.models import Page, PageResult
-from tasks.pipeline import process_page
+from breaknews.tasks.pipeline import process_page
+from breaknews.tasks.versions import EXTRACTOR_VERSION
+from breaknews.warehouse import runs
+from breaknews.warehouse.connect import writer
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import Page, PageResult
+from breaknews.warehouse.write import write_batch
 from tests.conftest import fixture_page, rows
-from warehouse import runs
-from warehouse.connect import open_migrated, writer
 
 TABLES = ("articles", "paragraphs", "captions", "article_revisions", "raw_pages")
 
@@ -28,7 +30,7 @@ def _load(db: Path, results: list[PageResult]):
     run_id = str(uuid.uuid4())
     with writer(db) as con:
         runs.start_run(con, run_id, command="test", sources="-", flow_run_id=None, extractor_version="t")
-        counts = load_batch(con, run_id, results)
+        counts = write_batch(con, run_id, results, EXTRACTOR_VERSION)
         runs.finish_run(con, run_id, "completed")
     return counts
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
-from flows.ingest import ingest_pages
+from breaknews.flows.cli import main
+from breaknews.flows.ingest import ingest_pages
+from breaknews.warehouse.connect import connect
 from tests.conftest import rows
 from tests.site_server import SiteServer
 from tests.sitegen import write_corpus
-from warehouse.connect import connect
 
 EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
 

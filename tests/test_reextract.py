@@ -8,15 +8,12 @@ import re
 
 import pytest
 
-import flows.ingest
-import flows.reextract
-import tasks.load
-import tasks.pipeline
-import tasks.split
-from flows.artifacts import escape_markdown
-from flows.cli import main
-from flows.ingest import ingest_pages
-from flows.reextract import reextract_pages
+from breaknews.flows.artifacts import escape_markdown
+from breaknews.flows.cli import main
+from breaknews.flows.ingest import ingest_pages
+from breaknews.flows.reextract import reextract_pages
+from breaknews.tasks import split as split_stage
+from breaknews.tasks import versions
 from tests.conftest import FIXTURES, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -43,9 +40,8 @@ def test_reextract_changes_nothing_when_the_extractor_did_not_change(db_path):
 def test_reextract_applies_a_parser_fix_without_the_network(db_path, monkeypatch):
     # An "old" extractor with a bug: it does not recognise English bylines, so they land in the body.
     with monkeypatch.context() as old:
-        for module in (tasks.pipeline, tasks.load, flows.ingest, flows.reextract):
-            old.setattr(module, "EXTRACTOR_VERSION", "2000.01.01.0")
-        old.setattr(tasks.split, "_BYLINE_EN", re.compile(r"(?!)"))
+        old.setattr(versions, "EXTRACTOR_VERSION", "2000.01.01.0")
+        old.setattr(split_stage, "_BYLINE_EN", re.compile(r"(?!)"))
         ingest_pages(paths=[str(FIXTURES)], db=str(db_path), workers=1)
     [(body_en, version)] = rows(
         db_path, "SELECT body_en, extractor_version FROM articles WHERE reporter_role = '발행인'"
@@ -59,7 +55,7 @@ def test_reextract_applies_a_parser_fix_without_the_network(db_path, monkeypatch
         "SELECT body_en, byline_en, extractor_version, revision FROM articles WHERE reporter_role = '발행인'",
     )
     assert "Il-suk Moon" not in body_en and byline == "Publisher Il-suk Moon"
-    assert version == tasks.pipeline.EXTRACTOR_VERSION and revision == 2
+    assert version == versions.EXTRACTOR_VERSION and revision == 2
     assert rows(db_path, "SELECT count(DISTINCT extractor_version) FROM articles") == [(1,)]
     assert rows(db_path, "SELECT count(*) FROM raw_pages WHERE extractor_version = '2000.01.01.0'") == [(1,)]
 

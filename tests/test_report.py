@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from lxml import html as lxml_html
 
-from flows.cli import main
-from tasks.report import ReportData, ReportError, collect, render, write_report
+from breaknews.flows.cli import main
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.read.report import ReportData, ReportError, collect, render, write_report
 from tests.corpus import HOSTILE_TITLE, build_corpus
-from warehouse.connect import connect
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -70,7 +70,7 @@ def test_page_text_is_escaped_everywhere(corpus, tmp_path):
 
 
 def test_report_on_an_empty_warehouse_and_a_bad_destination(tmp_path):
-    from warehouse.connect import open_migrated
+    from breaknews.warehouse.migrate import open_migrated
 
     db = tmp_path / "empty.duckdb"
     open_migrated(db)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from flows.cli import main
-from tasks.search import SearchError, make_snippet, query_terms, search_articles
+from breaknews.flows.cli import main
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.read.search import SearchError, make_snippet, query_terms, search_articles
 from tests.corpus import build_corpus
-from warehouse.connect import connect
 
 
 @pytest.fixture(scope="module")

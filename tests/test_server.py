@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import server
+from breaknews.flows import prefect_server as server
 from tests.conftest import SAMPLES, rows
 
 EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")

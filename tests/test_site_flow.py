@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows.cli import main
-from flows.site import ingest_site
-from tasks.fetch import FetchConfig
+from breaknews.flows.cli import main
+from breaknews.flows.site import ingest_site
+from breaknews.tasks.fetch import FetchConfig
 from tests.conftest import fixture_page, rows
 from tests.site_server import Fault, SiteServer, closed_port_url
 

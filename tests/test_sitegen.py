@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tasks.models import Page
-from tasks.pipeline import process_page
+from breaknews.tasks.pipeline import process_page
+from breaknews.warehouse.models import Page
 from tests.sitegen import page_for, templates, write_corpus
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.errors import SplitError
-from tasks.extract import Block
-from tasks.split import is_marker, split_bilingual
+from breaknews.tasks.errors import SplitError
+from breaknews.tasks.split import is_marker, split_bilingual
+from breaknews.warehouse.models import Block
 
 KO = [Block("【브레이크뉴스 포항】박영재 기자= 포항시가 국제 회의를 열었다."), Block("시는 투자를 늘린다고 밝혔다.")]
 EN = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from distributed import LocalCluster
 
-from flows.cli import build_parser
-from flows.ingest import ingest_pages
-from flows.runners import TaskRunnerError, ingest_flow
+from breaknews.flows.cli.parser import build_parser
+from breaknews.flows.ingest import ingest_pages
+from breaknews.flows.runners import TaskRunnerError, ingest_flow
 from tests.conftest import FIXTURES, rows
 
 ARTICLES = "SELECT article_id, content_sha256, body_ko, body_en, title_en FROM articles ORDER BY article_id"

@@ -7,9 +7,9 @@ from datetime import date
 import duckdb
 import pytest
 
+from breaknews.warehouse.migrate import VIEWS_DIR, open_migrated
 from tests.conftest import rows
 from tests.corpus import build_corpus
-from warehouse.connect import VIEWS_DIR, open_migrated
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from flows.cli import main
-from flows.ingest import ingest_pages
-from tasks.models import Page, PageResult
-from tasks.warc import HostFilter, SourceStats, iter_warc
+from breaknews.flows.cli import main
+from breaknews.flows.ingest import ingest_pages
+from breaknews.tasks.warc import HostFilter, iter_warc
+from breaknews.warehouse.models import Page, PageResult, SourceStats
 from tests.conftest import fixture_page, rows
 
 EUCKR = fixture_page("old-euckr").read_bytes()  # www:223140, an EUC-KR page of the old skin

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.errors import WarehouseBusyError, WarehouseError
+from breaknews.warehouse import connect as wh
+from breaknews.warehouse import migrate as migrations_module
+from breaknews.warehouse.connect import connect, ingest_lock, resolve_db_path
+from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
+from breaknews.warehouse.migrate import migrate, migrations, open_migrated
 from tests.conftest import rows
-from warehouse import connect as wh
-from warehouse.connect import connect, ingest_lock, migrate, migrations, open_migrated, resolve_db_path
 
 
 def test_migrations_are_numbered_and_named():
@@ -26,7 +28,7 @@ def test_an_edited_migration_is_refused(db_path, monkeypatch, tmp_path):
     edited.mkdir()
     for m in migrations():
         (edited / f"{m.version:04d}_{m.name}.sql").write_text(m.sql + "\n-- edited\n")
-    monkeypatch.setattr(wh, "MIGRATIONS_DIR", edited)
+    monkeypatch.setattr(migrations_module, "MIGRATIONS_DIR", edited)
     con = connect(db_path)
     with pytest.raises(WarehouseError, match="edited after it was applied"):
         migrate(con)

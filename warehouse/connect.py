@@ -1,4 +1,4 @@
-"""Open the warehouse, apply migrations forward, refresh views, and hold the single-writer lock.
+"""Open the warehouse and hold the single-writer lock.
 
 DuckDB lets one process write a database file at a time, and while it has the file open no other
 process can open it, even read-only. Writers therefore hold a connection only for one short batch,
@@ -7,25 +7,18 @@ readers retry briefly on a lock conflict, and a lock file keeps two ingest runs 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 from filelock import FileLock, Timeout
 
-from warehouse.errors import WarehouseBusyError, WarehouseError
+from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-VIEWS_DIR = Path(__file__).parent / "views"
 DEFAULT_DB = "breaknews.duckdb"
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_ERROR = "Could not set lock"
 # Rows per row group when breaknews writes. DuckDB appends each committed batch as a new row group
 # and, at every checkpoint (each writer's close), merges the small ones back up to this size,
@@ -115,81 +108,3 @@ def ingest_lock(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> Iter
         yield
     finally:
         lock.release()
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-    @property
-    def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode()).hexdigest()
-
-
-def migrations() -> list[Migration]:
-    found = []
-    for file in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        match = _MIGRATION_NAME.match(file.name)
-        if not match:
-            raise WarehouseError(f"migration file {file.name} is not named NNNN_verb_object.sql")
-        found.append(Migration(int(match.group(1)), match.group(2), file.read_text(encoding="utf-8")))
-    versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise WarehouseError(f"migrations must be numbered 1..N without gaps, found {versions}")
-    return found
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply pending migrations in order, one transaction each; refuse edited ones. Returns versions applied."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, checksum VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL)"
-    )
-    applied = dict(con.execute("SELECT version, checksum FROM schema_migrations").fetchall())
-    known = migrations()
-    newer = [v for v in applied if v > len(known)]
-    if newer:
-        raise WarehouseError(
-            f"warehouse has schema version {max(newer)}, newer than this breaknews knows ({len(known)}): "
-            "upgrade breaknews"
-        )
-    done = []
-    for migration in known:
-        if migration.version in applied:
-            if applied[migration.version] != migration.checksum:
-                raise WarehouseError(
-                    f"migration {migration.version:04d}_{migration.name} was edited after it was applied; "
-                    "schema changes go in a new migration"
-                )
-            continue
-        con.execute("BEGIN")
-        try:
-            con.execute(migration.sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
-                [migration.version, migration.name, migration.checksum, datetime.now(UTC)],
-            )
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            raise WarehouseError(f"migration {migration.version:04d}_{migration.name} failed: {exc}") from exc
-        done.append(migration.version)
-    refresh_views(con)
-    return done
-
-
-def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
-    for file in sorted(VIEWS_DIR.glob("*.sql")):
-        con.execute(file.read_text(encoding="utf-8"))
-
-
-def open_migrated(path: str | os.PathLike[str], wait_seconds: float = 30.0) -> None:
-    """Create the warehouse if needed and bring its schema up to date."""
-    try:
-        with writer(path, wait_seconds=wait_seconds) as con:
-            migrate(con)
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot prepare warehouse {path}: {exc}") from exc

@@ -6,16 +6,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-COUNT_COLUMNS = (
-    "pages_seen",
-    "pages_skipped",
-    "articles_new",
-    "articles_updated",
-    "articles_unchanged",
-    "failures",
-    "with_translation",
-    "without_translation",
-)
+from breaknews.warehouse.models import COUNT_COLUMNS
 
 
 def start_run(

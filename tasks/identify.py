@@ -1,4 +1,4 @@
-"""Article identity: (host family, uid) from URLs, and the canonical URL of an article.
+"""Identify (stage 5): which article a page is. (host family, uid) from URLs, and the canonical URL of an article.
 
 www.breaknews.com, breaknews.com and m.breaknews.com are one host family ("www"); regional and
 sister hosts (n., j., honam., press.) each have their own uid sequence, so an article is keyed by
@@ -7,11 +7,14 @@ family and uid, never by uid alone.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SITE_DOMAIN = "breaknews.com"
+SITE_URL = "https://www.breaknews.com"  # the live site, when a command names no other
 _WWW_HOSTS = {"", "www", "m"}
 _UID_PATH = re.compile(r"^/(\d{1,10})/?$")
 _READ_PAGES = {"/sub_read.html", "/sub_read.php", "/news/sub_read.html"}
@@ -93,3 +96,63 @@ def refs_in_self_link(href: str, base_family: str | None) -> list[ArticleRef]:
     if not refs and base_family:
         refs = [ArticleRef(base_family, int(m.group(1))) for m in _UID_PARAM.finditer(decoded)]
     return refs
+
+
+def site_domain_of(host: str) -> str:
+    """The domain whose hosts form a site: breaknews.com for any *.breaknews.com, else the host itself
+    (so a mirror or the loopback imitation at 127.0.0.1 is a site of its own)."""
+    host = host.lower().rstrip(".")
+    if host == SITE_DOMAIN or host.endswith("." + SITE_DOMAIN):
+        return SITE_DOMAIN
+    for prefix in ("www.", "m."):
+        if host.startswith(prefix):
+            return host[len(prefix) :]
+    return host
+
+
+def family_key(url: str) -> tuple[str, str] | None:
+    """(site domain, host family) of a URL: two URLs with one key are on the same site's hosts."""
+    host = urlsplit(url).hostname or ""
+    domain = site_domain_of(host)
+    family = host_family(host, domain)
+    return (domain, family) if family else None
+
+
+@dataclass(frozen=True)
+class PageClues:
+    """What a page says about itself, in the order identity trusts it."""
+
+    fetch_url: str | None  # where the run read it (live fetch, archive record)
+    saved_from_url: str | None  # what a browser recorded when saving it
+    canonical_url: str | None
+    og_url: str | None
+    self_refs: Sequence[ArticleRef]  # uids the page's own share and print links name
+
+
+@dataclass(frozen=True)
+class Identity:
+    article_id: str
+    family: str | None
+    uid: int | None
+    url: str | None
+    source: str  # url | saved_from | canonical | og_url | self_link | content
+
+
+def identify(clues: PageClues, title: str, first_paragraphs: Sequence[str]) -> Identity:
+    """The fetch URL, then the browser's saved-from URL, canonical, og:url, then the page's own share
+    links; a page with no uid anywhere is keyed by what it says, so the same text saved twice is one
+    article."""
+    for source, candidate in (
+        ("url", clues.fetch_url),
+        ("saved_from", clues.saved_from_url),
+        ("canonical", clues.canonical_url),
+        ("og_url", clues.og_url),
+    ):
+        ref = parse_article_url(candidate)
+        if ref:
+            return Identity(ref.article_id, ref.family, ref.uid, ref.url, source)
+    if clues.self_refs:
+        ref = clues.self_refs[0]
+        return Identity(ref.article_id, ref.family, ref.uid, ref.url, "self_link")
+    key = hashlib.sha256("\n".join((title, *first_paragraphs[:3])).encode()).hexdigest()[:20]
+    return Identity(f"content:{key}", None, None, None, "content")

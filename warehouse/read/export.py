@@ -16,7 +16,7 @@ from xml.sax.xmlreader import AttributesImpl
 
 import duckdb
 
-from tasks.errors import BreaknewsError
+from breaknews.warehouse.errors import BreaknewsError
 
 PAIR_FORMATS = ("jsonl", "parquet", "tmx")
 ARTICLE_FORMATS = ("jsonl", "parquet")

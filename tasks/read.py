@@ -1,7 +1,8 @@
-"""Where pages come from: saved files and folders, and web archives (WARC) among them.
+"""Read (stage 1): where pages come from. Saved files and folders here, web archives in `warc.py`,
+the live site in `discover.py` and `fetch.py`.
 
-A work item is either a file path (read by the worker that extracts it, so bytes cross no process
-boundary twice) or a Page already in memory.
+A work item (`WorkItem`) is a file path (read when its batch is prepared), a Page already in memory,
+or a PageResult an earlier step already decided (a fetch failure, a broken archive record).
 """
 
 from __future__ import annotations
@@ -13,26 +14,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tasks.errors import BreaknewsError, ReadError
-from tasks.models import Page, PageResult
+from breaknews.tasks.errors import ReadError
+from breaknews.warehouse.errors import UsageError
+from breaknews.warehouse.models import Page, SourceStats, WorkItem
 
 if TYPE_CHECKING:
-    from tasks.warc import HostFilter, SourceStats
-
-WorkItem = str | Page | PageResult
+    from breaknews.tasks.warc import HostFilter
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".shtml", ".xhtml"})
 WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
-class SourceError(BreaknewsError):
-    """A path the user named does not exist or cannot be listed: a usage error, not a page failure."""
-
-
 def check_paths(paths: Iterable[str]) -> list[str]:
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
-        raise SourceError("no such file or folder: " + ", ".join(missing))
+        raise UsageError("no such file or folder: " + ", ".join(missing))
     return list(paths)
 
 
@@ -71,7 +67,7 @@ def iter_work_items(
     """Work items for the ingest from a mix of page files and WARC files (as listed by
     ``iter_page_files(..., archives=True)``): a page file passes as its path (a worker reads it), a WARC
     file is streamed here, record by record, into Pages and failures. ``stats`` counts skips and bytes."""
-    from tasks.warc import SourceStats, iter_warc  # the WARC reader loads only when archives are read
+    from breaknews.tasks.warc import iter_warc  # the WARC reader loads only when archives are read
 
     stats = stats if stats is not None else SourceStats()
     for path in files:

@@ -1,12 +1,14 @@
-"""Plain data that flows between the stages. Everything here pickles, so a
-process pool can carry it between workers and the loader."""
+"""The shared models, at the bottom of the import graph: plain data that flows from stage to stage
+and into the warehouse. It imports nothing of breaknews; everything else may import it.
+
+Everything here pickles, so a process pool or a Dask cluster can carry it between workers and the
+loader.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-
-from warehouse.runs import COUNT_COLUMNS  # the ledger's count columns are these counters
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,16 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of article text in page order, as extraction hands it to the split; captions carry
+    their photo."""
+
+    text: str
+    is_caption: bool = False
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,11 @@ class PageResult:
         return self.stage is not None
 
 
+# What the ingest engine takes: a file path (read when its batch is prepared), a Page already in memory,
+# or a PageResult an earlier step already decided (a fetch failure, a broken archive record).
+WorkItem = str | Page | PageResult
+
+
 @dataclass
 class LoadCounts:
     pages_seen: int = 0
@@ -148,3 +165,35 @@ class LoadCounts:
         for name in COUNT_COLUMNS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.new_article_ids.extend(other.new_article_ids)
+
+    def as_columns(self) -> dict[str, int]:
+        """The counters by their `ingest_runs` column names."""
+        return {name: getattr(self, name) for name in COUNT_COLUMNS}
+
+
+# The ledger's count columns (`ingest_runs`) are these counters, in this order.
+COUNT_COLUMNS = tuple(f.name for f in fields(LoadCounts) if f.type == "int")
+
+
+@dataclass
+class SourceStats:
+    """Counts and progress of what the sources yielded, kept by the reader as it goes. Lives in the
+    process that reads the sources (the flow's), so the ledger and progress bar can read it."""
+
+    bytes_total: int = 0
+    bytes_done: int = 0
+    records_read: int = 0
+    records_other_host: int = 0
+    records_revisit: int = 0
+    records_not_html: int = 0
+    records_not_ok: int = 0
+    warc_files: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "records_read": self.records_read,
+            "records_other_host": self.records_other_host,
+            "records_revisit": self.records_revisit,
+            "records_not_html": self.records_not_html,
+            "records_not_ok": self.records_not_ok,
+        }

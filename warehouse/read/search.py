@@ -17,7 +17,7 @@ from datetime import datetime
 
 import duckdb
 
-from tasks.errors import BreaknewsError
+from breaknews.warehouse.errors import BreaknewsError
 
 _TOKEN = re.compile(r"[\uac00-\ud7a3]+|[0-9A-Za-z]+(?:['’.\-][0-9A-Za-z]+)*")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")

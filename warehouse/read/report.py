@@ -17,7 +17,7 @@ import jinja2
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from tasks.errors import BreaknewsError
+from breaknews.warehouse.errors import BreaknewsError
 
 TOP_BUREAUS = 8
 TOP_ROWS = 15

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from filelock import FileLock
 
-from tasks.errors import BreaknewsError
+from breaknews.warehouse.errors import BreaknewsError
 
 MODE_ENV = "BREAKNEWS_PREFECT_SERVER"  # "keep" (default) or "ephemeral"
 PORT_ENV = "BREAKNEWS_PREFECT_PORT"
@@ -40,6 +40,20 @@ START_TIMEOUT = 120.0
 
 class ServerError(BreaknewsError):
     """The kept Prefect server could not be started or stopped."""
+
+
+# Prefect sends telemetry to outside hosts unless told not to; breaknews contacts nothing but the site
+# it ingests. Set in a command's own environment before Prefect is imported, and in the environment of
+# every Prefect server breaknews starts.
+TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+def command_environment() -> None:
+    """What a `breaknews` command needs of the process environment, set before Prefect loads: no
+    telemetry, and time for Prefect's embedded API to start (a first-ever Prefect home takes ~19 s
+    to set up here, longer on a busy machine; Prefect gives up after 20 s by default)."""
+    os.environ.update(TELEMETRY_OFF)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,7 @@ def start(timeout: float = START_TIMEOUT) -> tuple[ServerInfo, bool]:
         log = home / "breaknews-server.log"
         env = dict(os.environ)
         # The server is a separate process: telemetry must be switched off in its own environment.
-        env.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_HOME=str(home))
+        env.update(TELEMETRY_OFF, PREFECT_HOME=str(home))
         env.pop("PREFECT_API_URL", None)
         prefect_exe = Path(sys.executable).parent / "prefect"
         command = [str(prefect_exe), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"]
@@ -242,6 +256,25 @@ def prefect_api(*, ephemeral: bool = False, announce: bool = True) -> Iterator[s
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = previous
+
+
+@contextmanager
+def serving_api() -> Iterator[str]:
+    """The Prefect API `breaknews serve` schedules on, in PREFECT_API_URL before Prefect loads: the
+    configured one, else the kept server, started if needed. Prefect will not schedule flows on its
+    ephemeral API. A server started here is stopped on exit; one already running is left as it was."""
+    configured = configured_api_url()
+    if configured:
+        os.environ["PREFECT_API_URL"] = configured
+        yield configured
+        return
+    info, started = start()
+    os.environ["PREFECT_API_URL"] = info.url
+    try:
+        yield info.url
+    finally:
+        if started:
+            stop()
 
 
 @contextmanager

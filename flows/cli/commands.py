@@ -1,0 +1,284 @@
+"""One handler per command: turn parsed arguments into one call, print what it returns.
+
+Handlers import what they run only when called, so `breaknews --help` and a usage error cost no
+Prefect import. Prefect's settings (API, logging, heartbeats) are set before the first Prefect import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from breaknews.flows.cli import output
+from breaknews.tasks.fetch import FetchConfig
+from breaknews.tasks.read import check_paths
+from breaknews.warehouse.connect import resolve_db_path
+from breaknews.warehouse.errors import UsageError, WarehouseError
+from breaknews.warehouse.migrate import open_migrated
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
+
+
+@contextmanager
+def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
+    """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
+    ephemeral one), and without heartbeats for a run that ends with the command."""
+    if not verbose:  # set before Prefect loads: its INFO lines would bury the summary and fill pipes
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    from breaknews.flows.prefect_server import prefect_api, without_heartbeats
+
+    with prefect_api(ephemeral=ephemeral):  # before Prefect loads: it reads its API URL at import
+        if heartbeats:
+            yield
+        else:
+            with without_heartbeats():
+                yield
+
+
+def _migrated_db(db: str | None) -> str:
+    """The warehouse path, created and migrated once for the whole command (fails fast, one line)."""
+    path = str(resolve_db_path(db))
+    open_migrated(path)
+    return path
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def site_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"not an http(s) URL: {value}")
+    return value.strip()
+
+
+def fetch_config(args: argparse.Namespace) -> FetchConfig:
+    return FetchConfig(
+        concurrency=args.concurrency,
+        rate=args.rate,
+        connect_timeout=min(10.0, args.timeout),
+        read_timeout=min(30.0, args.timeout),
+        total_timeout=args.timeout,
+        retries=args.retries,
+        max_bytes=args.max_bytes,
+        contact=args.contact,
+    )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    if not args.paths and not args.site and not args.feed:
+        args.parser.error("nothing to ingest: name a PATH or an article URL, or use --site or --feed")
+    urls = [p for p in args.paths if _is_url(p)]
+    if urls or args.site or args.feed:
+        return _ingest_live(args, urls)
+    paths = check_paths(args.paths)
+    db = _migrated_db(args.db)
+    task_runner = "dask" if args.dask_address else args.task_runner
+    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+        from breaknews.flows.runners import ingest_flow
+
+        flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
+        summary = flow(
+            paths=paths,
+            db=db,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            show_progress=sys.stderr.isatty(),
+            lock_wait_seconds=args.wait,
+            hosts=args.host,
+            task_runner=task_runner,
+        )
+    output.print_summary(summary)
+    return EXIT_OK
+
+
+def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
+    site = site_url(args.site) if args.site else None
+    feeds = [site_url(f) for f in args.feed]
+    urls = [site_url(u) for u in urls]
+    paths = check_paths([p for p in args.paths if not _is_url(p)])
+    db = _migrated_db(args.db)
+    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+        from breaknews.flows.site import ingest_site
+
+        summary = ingest_site(
+            site=site,
+            feeds=feeds,
+            urls=urls,
+            paths=paths,
+            db=db,
+            list_pages_limit=args.list_pages,
+            refresh=args.refresh,
+            config=fetch_config(args),
+            batch_size=args.batch_size,
+            workers=args.workers,
+            show_progress=sys.stderr.isatty(),
+            lock_wait_seconds=args.wait,
+        )
+    output.print_summary(summary)
+    output.print_site_summary(summary)
+    if summary.unreachable:
+        print(f"breaknews: site unreachable, nothing fetched: {summary.unreachable}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    db = str(resolve_db_path(args.db))
+    if not os.path.exists(db):
+        raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
+    open_migrated(db)
+    with _flow_run(verbose=args.verbose):
+        from breaknews.flows.reextract import reextract_pages
+
+        summary = reextract_pages(
+            db=db, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
+        )
+    output.print_summary(summary)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from breaknews.tasks.identify import SITE_URL
+
+    paths = check_paths(args.paths)
+    if args.interval is not None and args.interval <= 0:
+        raise UsageError("--interval must be a positive number of seconds")
+    site = args.site or (None if paths or args.feed else SITE_URL)  # nothing named: the live site
+    live = {
+        "site": site_url(site) if site else None,
+        "feeds": [site_url(f) for f in args.feed],
+        "list_pages": args.list_pages,
+        "refresh": args.refresh,
+        "fetch": asdict(fetch_config(args)),
+    }
+    db = _migrated_db(args.db)
+    if not args.verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    from breaknews.flows.prefect_server import serving_api
+
+    # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
+    with contextlib.suppress(KeyboardInterrupt, SystemExit), serving_api():
+        from breaknews.flows.schedule import serve  # after serving_api: Prefect reads its API URL at import
+
+        serve(
+            db=db,
+            paths=[os.path.abspath(p) for p in paths],
+            cron=args.cron,
+            interval=args.interval,
+            live=live,
+        )
+    print("breaknews serve: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from breaknews.flows import prefect_server as server
+
+    if args.action == "start":
+        info, started = server.start()
+        verb = "started" if started else "already running"
+        print(f"Prefect server {verb} at {info.ui} (pid {info.pid}); API {info.url}; log {info.log}")
+        return EXIT_OK
+    if args.action == "stop":
+        stopped = server.stop()
+        print(f"Prefect server (pid {stopped.pid}) stopped" if stopped else "no kept Prefect server was running")
+        return EXIT_OK
+    running = server.status()
+    if running is None:
+        print("no kept Prefect server is running (the next `breaknews ingest` starts one)")
+        return EXIT_FAILED
+    print(f"Prefect server running at {running.ui} (pid {running.pid}); API {running.url}; log {running.log}")
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.read.query import RECENT_RUNS_SQL
+
+    return _print_query(args.db, RECENT_RUNS_SQL, [args.limit], args.format)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    return _print_query(args.db, args.sql, None, args.format)
+
+
+def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str) -> int:
+    from breaknews.warehouse.read.query import read_connection, run_query
+
+    with read_connection(db) as con:
+        relation = run_query(con, sql, params)
+        if relation is None:
+            return EXIT_OK
+        if fmt == "table":
+            relation.show(max_width=output.terminal_width(), max_rows=10_000)
+            return EXIT_OK
+        columns, rows = relation.columns, relation.fetchall()
+    output.print_rows(columns, rows, fmt)
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.read.query import read_connection
+    from breaknews.warehouse.read.search import search_articles
+
+    with read_connection(args.db) as con:
+        hits = search_articles(con, args.text, lang=args.lang, limit=args.limit)
+    if not hits:
+        print(f"no articles match {args.text!r}")
+    for rank, hit in enumerate(hits, 1):
+        day = hit.published_at.strftime("%Y-%m-%d") if hit.published_at else "----------"
+        print(f"{rank:>2}. [{hit.score:.2f}] {day} {hit.article_id}  {hit.title_ko}")
+        if hit.title_en:
+            print(f"    {hit.title_en}")
+        print(f"    {hit.snippet}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.read.query import read_connection
+    from breaknews.warehouse.read.report import write_report
+
+    with read_connection(args.db) as con:
+        write_report(con, Path(args.out), resolve_db_path(args.db).name)
+    print(f"report → {args.out}")
+    return EXIT_OK
+
+
+def cmd_export_pairs(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.read.export import PairFilter, export_pairs
+    from breaknews.warehouse.read.query import read_connection
+
+    with read_connection(args.db) as con:
+        count = export_pairs(con, args.format, Path(args.out), PairFilter(args.min_score, args.since))
+    print(f"{count} pairs → {args.out}")
+    return EXIT_OK
+
+
+def cmd_export_articles(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.read.export import export_articles
+    from breaknews.warehouse.read.query import read_connection
+
+    with read_connection(args.db) as con:
+        count = export_articles(con, args.format, Path(args.out))
+    print(f"{count} articles → {args.out}")
+    return EXIT_OK
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from breaknews.flows.realign import realign
+
+    articles, pairs = realign(str(resolve_db_path(args.db)))
+    print(f"{pairs} pairs for {articles} translated articles")
+    return EXIT_OK

@@ -1,0 +1,276 @@
+"""The ingest engine: any stream of work items → batches → extracted in parallel → loaded one short
+transaction at a time, with the run recorded in the ledger. Every ingest flow (saved pages, archives,
+the live site, reextract) runs its items through `run_ingest`.
+
+Prefect tasks sit at real boundaries (extract a batch, load a batch): a Prefect task run costs 20–35 ms,
+more than extracting a page, so there is never one task run per article. Extraction of later batches
+overlaps loading of earlier ones. Where extraction runs is the task runner's choice: a process pool owned
+by the run (`LazyPool`), the flow's threads, or a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import duckdb
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from breaknews.flows.artifacts import publish_summary
+from breaknews.flows.progress import Progress
+from breaknews.tasks import versions
+from breaknews.tasks.load import load_results
+from breaknews.tasks.pipeline import init_worker, process_item, process_item_in_worker, skip_known
+from breaknews.warehouse import runs
+from breaknews.warehouse.connect import ingest_lock, writer
+from breaknews.warehouse.errors import WarehouseError
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import LoadCounts, PageResult, SourceStats, WorkItem
+
+DEFAULT_BATCH_SIZE = 200
+TASK_RUNNERS = ("processes", "threads", "dask")
+# Skipped-as-unchanged pages held back and loaded together (see _Loader).
+_DEFERRED_SKIPS = 5000
+# Below this many pages, starting worker processes costs more than it saves.
+_POOL_THRESHOLD = 400
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    db: str
+    status: str
+    counts: LoadCounts
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
+    seconds: float = 0.0
+    source_counts: dict[str, int] = field(default_factory=dict)  # WARC records read and skipped, by reason
+
+
+class KnownPages:
+    """Hashes of pages already extracted by this version. A plain object, so Prefect passes it
+    to tasks as it is instead of walking thousands of strings looking for futures."""
+
+    def __init__(self, hashes: frozenset[str]) -> None:
+        self.hashes = hashes
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self.hashes
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.hashes)
+
+
+class ResultBatch:
+    """A batch of page results as one plain object. Prefect records every element of a list a task
+    returns (a state per element, kept for the whole flow run) and walks task parameters looking for
+    futures: a bare list of results would cost memory and time per page; this costs them per batch."""
+
+    __slots__ = ("__weakref__", "results")
+
+    def __init__(self, results: list[PageResult]) -> None:
+        self.results = results
+
+
+class LazyPool:
+    """The run's extraction processes, started only when a batch has a page to extract: a re-run
+    over unchanged pages never pays for starting them."""
+
+    def __init__(self, workers: int, known: frozenset[str]) -> None:
+        self.workers, self.known = workers, known
+        self._pool: Executor | None = None
+        self._lock = threading.Lock()  # extract batches run in several of the flow's threads
+
+    def map(self, items: Sequence[WorkItem]) -> list[PageResult]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _make_pool(self.workers, self.known)
+        # Chunks small enough that every worker gets several per batch and none idles at its end.
+        chunk = max(1, min(8, len(items) // (self.workers * 4)))
+        return list(self._pool.map(process_item_in_worker, items, chunksize=chunk))
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+@task(name="extract-batch", cache_policy=NO_CACHE)
+def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
+    """Extract the pages of a batch; items already decided (skipped, unreadable) pass through."""
+    if pool is None:
+        return ResultBatch([process_item(item, known) for item in items])
+    todo = [item for item in items if not isinstance(item, PageResult)]
+    extracted = iter(pool.map(todo) if todo else [])
+    return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in items])
+
+
+class _Decided:
+    """A batch with nothing to extract, in the queue of extract futures: it needs no task run."""
+
+    def __init__(self, results: list[PageResult]) -> None:
+        self._batch = ResultBatch(results)
+
+    def result(self) -> ResultBatch:
+        return self._batch
+
+
+@task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def load_batch_task(db: str, run_id: str, batch: ResultBatch) -> LoadCounts:
+    return load_results(db, run_id, batch.results)
+
+
+def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _make_pool(workers: int, known: frozenset[str]) -> ProcessPoolExecutor:
+    # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(known,),
+    )
+
+
+def run_ingest(
+    *,
+    command: str,
+    sources: str,
+    items: Iterable[WorkItem],
+    total: int | None,
+    db: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
+    lock_wait_seconds: float = 0.0,
+    force: bool = False,
+    source_stats: SourceStats | None = None,
+    task_runner: str = "processes",
+) -> IngestSummary:
+    """Shared body of every ingest flow: any iterable of work items, any source.
+
+    ``force`` extracts pages even when their bytes were already extracted by this extractor version.
+    With ``source_stats`` (kept current by the item generator) the progress bar counts bytes read and
+    the run's ledger row gets the generator's skip counts. ``task_runner`` says where extraction runs:
+    ``processes`` (a process pool owned by the run), ``threads`` (in the flow's threads), ``dask``
+    (each batch is a task run on the flow's Dask task runner, so on the cluster's workers). Loading
+    always stays here: the warehouse has one writer."""
+    started = time.monotonic()
+    with ingest_lock(db, lock_wait_seconds):
+        open_migrated(db)
+        run_id = str(uuid.uuid4())
+        with writer(db) as con:
+            runs.start_run(
+                con,
+                run_id,
+                command=command,
+                sources=sources,
+                flow_run_id=flow_run.get_id(),
+                extractor_version=versions.EXTRACTOR_VERSION,
+            )
+            known = frozenset() if force else runs.known_page_hashes(con, versions.EXTRACTOR_VERSION)
+        workers = _choose_workers(workers, total, task_runner)
+        pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
+        summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
+        progress = Progress(total, source_stats) if show_progress else None
+        try:
+            in_flight: deque[Any] = deque()
+            loader = _Loader(db, run_id, summary, progress)
+            for batch in _batches(items, batch_size):
+                # Read and hash here: pages this extractor version already made (and unreadable
+                # files) are decided at once, and a batch of nothing else costs no task run.
+                decided = [skip_known(item, known) for item in batch]
+                results = [item for item in decided if isinstance(item, PageResult)]
+                if len(results) == len(decided):
+                    in_flight.append(_Decided(results))
+                else:
+                    in_flight.append(extract_batch.submit(decided, KnownPages(known), pool))
+                if len(in_flight) > max(workers, 1):
+                    loader.take(in_flight.popleft().result())
+            while in_flight:
+                loader.take(in_flight.popleft().result())
+            loader.flush()
+            summary.status = "completed"
+        except BaseException as exc:
+            summary.status = "failed"
+            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}", source_stats)
+            raise
+        finally:
+            if progress:
+                progress.close()
+            if pool:
+                pool.shutdown()
+        _finish(db, run_id, "completed", None, source_stats)
+        if source_stats is not None:
+            summary.source_counts = source_stats.counts()
+    summary.seconds = time.monotonic() - started
+    publish_summary(summary)
+    return summary
+
+
+def _choose_workers(workers: int | None, total: int | None, task_runner: str = "processes") -> int:
+    if workers is not None:
+        return max(1, workers)
+    if task_runner == "threads":
+        return 1  # extraction holds the GIL: more threads than one only add switching
+    if total is not None and total < _POOL_THRESHOLD:
+        return 1
+    return os.cpu_count() or 1
+
+
+class _Loader:
+    """Loads extracted batches in order, one short transaction each. Batches of nothing but pages
+    skipped as unchanged are held and loaded together, up to ``_DEFERRED_SKIPS`` pages at a time: on
+    a re-run over unchanged pages a task run and a warehouse open per batch would be most of the run."""
+
+    def __init__(self, db: str, run_id: str, summary: IngestSummary, progress: Progress | None) -> None:
+        self.db, self.run_id, self.summary, self.progress = db, run_id, summary, progress
+        self.pending: list[PageResult] = []
+
+    def take(self, batch: ResultBatch) -> None:
+        if self.progress:
+            self.progress.advance(len(batch.results))
+        if batch.results and all(r.skipped for r in batch.results):
+            self.pending.extend(batch.results)
+            if len(self.pending) >= _DEFERRED_SKIPS:
+                self.flush()
+            return
+        self._load(batch)
+
+    def flush(self) -> None:
+        if self.pending:
+            pending, self.pending = self.pending, []
+            self._load(ResultBatch(pending))
+
+    def _load(self, batch: ResultBatch) -> None:
+        counts = load_batch_task(self.db, self.run_id, batch)
+        self.summary.counts.add(counts)
+        self.summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in batch.results if r.failed)
+
+
+def _finish(db: str, run_id: str, status: str, message: str | None, source_stats: SourceStats | None = None) -> None:
+    try:
+        with writer(db) as con:
+            if source_stats is not None:
+                runs.set_source_counts(con, run_id, source_stats.counts())
+            runs.finish_run(con, run_id, status, message)
+    except (WarehouseError, duckdb.Error):
+        if status == "completed":
+            raise
+        # The run is already failing; the ledger row stays 'running' and the next run marks it crashed.

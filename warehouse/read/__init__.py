@@ -1,0 +1,8 @@
+"""The read side: what users ask of the warehouse. Read-only connections only; nothing here writes
+the warehouse.
+
+- `query.py`: SQL a user types (`breaknews query`, `breaknews runs`)
+- `search.py`: ranked search over titles and bodies
+- `export.py`: pairs and articles to JSON Lines, Parquet, TMX
+- `report.py`: one self-contained HTML page
+"""
