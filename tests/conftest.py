@@ -39,6 +39,20 @@ def prefect_api() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def shared_prefect_env(prefect_api, tmp_path_factory) -> dict[str, str]:
+    """The environment for a `breaknews` process that should run its flows on the session's Prefect
+    server (the harness's) instead of starting one of its own: a configured PREFECT_API_URL is used as
+    it is. Saves the 10–20 s a new Prefect home and an ephemeral server cost a subprocess."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    env["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    env["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    return env
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
