@@ -10,6 +10,7 @@ by the run (`LazyPool`), the flow's threads, or a Dask cluster.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import threading
@@ -208,8 +209,9 @@ def run_ingest(
             loader.flush()
             summary.status = "completed"
         except BaseException as exc:
-            summary.status = "failed"
-            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}", source_stats)
+            summary.status = "cancelled" if _interrupted(exc) else "failed"
+            why = f"stopped ({type(exc).__name__})" if summary.status == "cancelled" else f"{type(exc).__name__}: {exc}"
+            _finish(db, run_id, summary.status, why, source_stats)
             raise
         finally:
             if progress:
@@ -222,6 +224,13 @@ def run_ingest(
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
     return summary
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Stopped on purpose: Ctrl-C, SIGTERM from Prefect's runner (serve stopping), a cancelled task."""
+    from prefect.exceptions import TerminationSignal
+
+    return isinstance(exc, KeyboardInterrupt | TerminationSignal | asyncio.CancelledError)
 
 
 def _choose_workers(workers: int | None, total: int | None, task_runner: str = "processes") -> int:

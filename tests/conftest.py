@@ -11,6 +11,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ["BREAKNEWS_PREFECT_SERVER"] = "ephemeral"
 
 import json
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+EXE = str(Path(sys.executable).parent / "breaknews")
 FIXTURES = ROOT / "tests" / "fixtures" / "pages"
 SAMPLES = ROOT / "samples"
 
@@ -51,6 +55,31 @@ def shared_prefect_env(prefect_api, tmp_path_factory) -> dict[str, str]:
     env["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     env["PREFECT_LOGGING_LEVEL"] = "WARNING"
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def kept_server_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The environment of `breaknews` processes sharing one kept Prefect server (a real `prefect server
+    start`, with its scheduler), started once for the session in its own Prefect home and port, as
+    `breaknews server start` starts it, and stopped at the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(tmp_path_factory.mktemp("kept-prefect-home")),
+        BREAKNEWS_PREFECT_SERVER="keep",
+        BREAKNEWS_PREFECT_PORT=str(free_port()),
+    )
+    started = subprocess.run([EXE, "server", "start"], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield env
+    finally:
+        subprocess.run([EXE, "server", "stop"], env=env, capture_output=True, timeout=120)
 
 
 @pytest.fixture

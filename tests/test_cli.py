@@ -148,6 +148,7 @@ def test_the_command_turns_prefect_telemetry_off_before_prefect_loads(tmp_path):
     assert out.stdout.split() == ["1", "false"], out.stderr
 
 
+@pytest.mark.slow
 def test_the_real_command_in_a_pipe_is_quiet(tmp_path):
     """The installed console script, in a new process on Prefect's embedded API."""
     exe = os.path.join(os.path.dirname(sys.executable), "breaknews")

@@ -48,6 +48,7 @@ def _ingest(env: dict[str, str], page: Path, db: Path) -> subprocess.CompletedPr
     return done
 
 
+@pytest.mark.slow
 def test_first_run_starts_a_kept_server_later_runs_reuse_it(kept_home, tmp_path):
     db = tmp_path / "w.duckdb"
     first = _ingest(kept_home, SAMPLES / "breaknews.187306.html", db)

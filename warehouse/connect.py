@@ -28,6 +28,12 @@ _LOCK_ERROR = "Could not set lock"
 # so memory stays flat. Scans over 477,000 paragraphs and 64,000 articles ran from 0.8x to 1.3x
 # their time at the default size (bench/README.md).
 WRITE_ROW_GROUP_SIZE = 2048
+# The storage format breaknews creates files in. DuckDB 2.0 writes v2.0.0 by default, which no DuckDB
+# 1.x client can open (the CLI on PyPI is 1.5.6; DBeaver, dbt-duckdb and notebooks pinned to 1.x or the
+# 1.4 LTS fail with "Trying to read a database file with version number 69"). Files created at v1.4.0
+# open in DuckDB 1.4 LTS and every later client, and stay at that version whoever writes them later.
+# A file's storage version is fixed when it is created: `breaknews convert` rewrites an older file.
+STORAGE_VERSION = "v1.4.0"
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
@@ -71,10 +77,13 @@ def _open_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection that writes ``path`` with small row groups. The row-group size is a setting of
     the attachment, not of the file, so every breaknews writer attaches the file this way; readers
     (and other tools) open the file as usual and see the same tables."""
+    options = f"ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE}"
+    if not path.exists() or path.stat().st_size == 0:  # a new file: in the format every client reads
+        options += f", STORAGE_VERSION '{STORAGE_VERSION}'"
     con = duckdb.connect()
     try:
         literal = str(path).replace("'", "''")
-        con.execute(f"ATTACH '{literal}' AS warehouse (ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})")
+        con.execute(f"ATTACH '{literal}' AS warehouse ({options})")
         con.execute("USE warehouse")
     except BaseException:
         con.close()
@@ -108,3 +117,12 @@ def ingest_lock(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> Iter
         yield
     finally:
         lock.release()
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The storage format of the connection's warehouse file (``v1.4.0``, ``v2.0.0``, …): the oldest
+    DuckDB release that can read it."""
+    row = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return str(row[0]).rstrip("+") if row and row[0] else None

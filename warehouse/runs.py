@@ -66,3 +66,15 @@ def known_page_hashes(con: duckdb.DuckDBPyConnection, extractor_version: str) ->
         [extractor_version],
     ).fetchall()
     return frozenset(row[0] for row in rows)
+
+
+def cancel_runs(con: duckdb.DuckDBPyConnection, flow_run_ids: list[str], message: str) -> int:
+    """Runs of these Prefect flow runs still `running` become `cancelled`: their process was stopped on
+    purpose before it could say so itself. Returns how many."""
+    rows = con.execute(
+        "UPDATE ingest_runs SET status = 'cancelled', ended_at = coalesce(ended_at, ?), message = ?"
+        " WHERE flow_run_id IN (SELECT unnest(?)) AND status = 'running'"
+        " RETURNING run_id",
+        [datetime.now(UTC), message, flow_run_ids],
+    ).fetchall()
+    return len(rows)

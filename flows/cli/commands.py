@@ -49,7 +49,41 @@ def _migrated_db(db: str | None) -> str:
     """The warehouse path, created and migrated once for the whole command (fails fast, one line)."""
     path = str(resolve_db_path(db))
     open_migrated(path)
+    _hint_old_storage(path)
     return path
+
+
+def _hint_old_storage(path: str) -> None:
+    from breaknews.warehouse.connect import STORAGE_VERSION, connect, storage_version
+
+    try:
+        con = connect(path, read_only=True, wait_seconds=5.0)
+    except WarehouseError:
+        return  # busy: the command itself says so
+    try:
+        version = storage_version(con)
+    finally:
+        con.close()
+    if version and version != STORAGE_VERSION:
+        print(
+            f"breaknews: note: {path} is in DuckDB's {version} storage format, which DuckDB clients before"
+            f" {version.lstrip('v')} cannot open; `breaknews convert --db {path}` rewrites it as {STORAGE_VERSION}",
+            file=sys.stderr,
+        )
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.convert import convert_storage
+
+    done = convert_storage(resolve_db_path(args.db), wait_seconds=args.wait)
+    if done.backup is None:
+        print(f"{done.path} is already in storage format {done.old_version}: nothing to do")
+    else:
+        print(
+            f"{done.path}: {done.tables} tables, {done.rows} rows rewritten from storage format {done.old_version}"
+            f" to {done.new_version}; the old file is kept as {done.backup}"
+        )
+    return EXIT_OK
 
 
 def _is_url(value: str) -> bool:
@@ -169,17 +203,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
     from breaknews.flows.prefect_server import serving_api
 
-    # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
+    # SIGTERM and Ctrl-C stop the runner cleanly (the run in flight cancelled and recorded so).
     with contextlib.suppress(KeyboardInterrupt, SystemExit), serving_api():
-        from breaknews.flows.schedule import serve  # after serving_api: Prefect reads its API URL at import
+        from breaknews.flows.schedule import plan, serve  # after serving_api: Prefect reads its API URL at import
 
-        serve(
-            db=db,
-            paths=[os.path.abspath(p) for p in paths],
-            cron=args.cron,
-            interval=args.interval,
-            live=live,
-        )
+        paths = [os.path.abspath(p) for p in paths]
+        serve(plan(db=db, paths=paths, cron=args.cron, interval=args.interval, live=live))
     print("breaknews serve: stopped", file=sys.stderr)
     return EXIT_OK
 
@@ -279,6 +308,6 @@ def cmd_export_articles(args: argparse.Namespace) -> int:
 def cmd_align(args: argparse.Namespace) -> int:
     from breaknews.flows.realign import realign
 
-    articles, pairs = realign(str(resolve_db_path(args.db)))
+    articles, pairs = realign(_migrated_db(args.db))
     print(f"{pairs} pairs for {articles} translated articles")
     return EXIT_OK

@@ -125,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "csv", "json"), default="table", help="output format (default table)"
     )
     query.set_defaults(handler=commands.cmd_query)
+
+    convert = sub.add_parser(
+        "convert", help="rewrite the warehouse in the storage format every DuckDB client since 1.4 reads"
+    )
+    _add_db(convert)
+    convert.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run's write lock instead of failing at once",
+    )
+    convert.set_defaults(handler=commands.cmd_convert)
     _add_corpus_commands(sub)
     return parser
 
