@@ -153,7 +153,10 @@ async def _serve(the_plan: ServePlan) -> None:
         if the_plan.interval
         else Cron(the_plan.cron, timezone=KOREA)
     )
-    runner = Runner(name=the_plan.name, pause_on_shutdown=True, limit=1, query_seconds=_poll_seconds(the_plan.interval))
+    # No limit on the runner itself: a run that comes due while another is running is turned away by
+    # the deployment's concurrency limit (cancelled, CANCEL_NEW) instead of waiting in line, so a run
+    # longer than the interval never leaves a backlog of late runs behind it.
+    runner = Runner(name=the_plan.name, pause_on_shutdown=True, query_seconds=_poll_seconds(the_plan.interval))
     started = datetime.now(UTC)
     deployment_id = await runner.aadd_flow(
         scheduled_ingest,
@@ -161,7 +164,7 @@ async def _serve(the_plan: ServePlan) -> None:
         schedules=[schedule],
         paused=False,
         parameters=the_plan.parameters,
-        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
         description=f"breaknews serve of the warehouse {os.path.realpath(the_plan.db)}",
         tags=["breaknews"],
         entrypoint_type=EntrypointType.MODULE_PATH,
