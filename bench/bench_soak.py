@@ -17,6 +17,7 @@ threads, open files or child processes growing run over run; the warehouse grows
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -45,10 +46,8 @@ def _rss(proc: psutil.Process, tree: bool) -> int:
     procs = [proc, *proc.children(recursive=True)] if tree else [proc]
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
@@ -84,9 +83,9 @@ def main() -> None:
     db = work / "soak.duckdb"
     log = (work / "serve.log").open("wb")
     print(f"load average at start: {os.getloadavg()[0]:.2f}; work folder {work}", flush=True)
+    serve_args = ["--interval", str(args.interval), "--db", str(db)]
     serve = subprocess.Popen(
-        [EXE, "serve", "--site", site.base_url, "--rate", "0", "--list-pages", "1", "--interval", str(args.interval)]
-        + ["--db", str(db)],
+        [EXE, "serve", "--site", site.base_url, "--rate", "0", "--list-pages", "1", *serve_args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -138,6 +137,11 @@ def main() -> None:
     timings = _run_timings(api, deployment_name(str(db)), db)
     subprocess.run([EXE, "server", "stop"], env=env, capture_output=True)
     _report(samples, args.early, done, timings, db)
+
+
+def _file_bytes(db: Path) -> int:
+    wal = Path(f"{db}.wal")
+    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def _free_port() -> int:
@@ -198,7 +202,8 @@ def _report(
     for key in ("threads", "files", "children"):
         late_values = [s[key] for k, s in samples.items() if k >= early]
         print(
-            f"  serve {key:<14} run {early}: {first[key]:.0f}, last: {final[key]:.0f}, max after run {early}: {max(late_values):.0f}"
+            f"  serve {key:<14} run {early}: {first[key]:.0f}, last: {final[key]:.0f},"
+            f" max after run {early}: {max(late_values):.0f}"
         )
     con = duckdb.connect(str(db), read_only=True)
     articles, pages, runs = con.execute(
@@ -207,7 +212,8 @@ def _report(
     con.close()
     growth = (final["db_bytes"] - first["db_bytes"]) / 2**10
     print(
-        f"  warehouse            {first['db_bytes'] / 2**20:.2f} → {final['db_bytes'] / 2**20:.2f} MiB (+{growth:.0f} KiB)"
+        f"  warehouse            {first['db_bytes'] / 2**20:.2f} → {final['db_bytes'] / 2**20:.2f} MiB"
+        f" (+{growth:.0f} KiB)"
         f" holding {articles} articles, {pages} raw pages, {runs} ledger rows"
     )
     for key, label in (
@@ -218,10 +224,8 @@ def _report(
     ):
         values = timings[key]
         if values:
-            print(
-                f"  {label}: median {statistics.median(values):.2f} s, p90 {statistics.quantiles(values, n=10)[-1]:.2f} s"
-                f" over {len(values)} runs"
-            )
+            p90 = statistics.quantiles(values, n=10)[-1]
+            print(f"  {label}: median {statistics.median(values):.2f} s, p90 {p90:.2f} s over {len(values)} runs")
 
 
 if __name__ == "__main__":
