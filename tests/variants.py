@@ -28,7 +28,8 @@ PAGES = sorted((ROOT / "tests" / "fixtures" / "pages").glob("*.html")) + sorted(
 
 _FLAGS = re.I | re.S
 _RAW = re.compile(r"<!--.*?-->|<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!DOCTYPE[^>]*>", _FLAGS)
-_START_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)((?:\s+[^\s=>/\"']+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*(/?)>")
+_VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+)"
+_START_TAG = re.compile(rf"<([A-Za-z][A-Za-z0-9]*)((?:\s+[^\s=>/\"']+(?:\s*=\s*{_VALUE})?)*)\s*(/?)>")
 _ATTR = re.compile(r"([^\s=>/\"']+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']+))?")
 _TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 _PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p\s*>", _FLAGS)
@@ -232,9 +233,11 @@ def upper_tags(draft: Draft, rng: Random) -> bool:
         part = _TAG_NAME.sub(lambda m: f"<{m.group(1)}{m.group(2).upper()}", part)
         if attr_names:
             part = _START_TAG.sub(
-                lambda m: f"<{m.group(1)}"
-                + _ATTR.sub(lambda a: a.group(1).upper() + a.group(0)[len(a.group(1)) :], m.group(2))
-                + f"{m.group(3)}>",
+                lambda m: (
+                    f"<{m.group(1)}"
+                    + _ATTR.sub(lambda a: a.group(1).upper() + a.group(0)[len(a.group(1)) :], m.group(2))
+                    + f"{m.group(3)}>"
+                ),
                 part,
             )
         return part
@@ -333,16 +336,16 @@ def sister_skin(draft: Draft, rng: Random) -> bool:
             text = text[: title.start()] + title.group(0).replace("h1", "h2").replace("H1", "H2") + inner
             text += "</h2>" + draft.text[end:]
             changed = True
-    date = re.search(
-        r"기사\s*입력\s*:?\s*(\d{4})/(\d{2})/(\d{2})\s*\[(\d{2}):(\d{2})\]", text
-    )
+    date = re.search(r"기사\s*입력\s*:?\s*(\d{4})/(\d{2})/(\d{2})\s*\[(\d{2}):(\d{2})\]", text)
     if date and rng.random() < 0.8:
         y, m, d, hh, mm = date.groups()
         published = rng.choice(PUBLISHED_LABELS) + " " + rng.choice(DATE_FORMATS).format(y=y, m=m, d=d, H=hh, M=mm)
         line = published
         if rng.random() < 0.6:
-            modified = rng.choice(MODIFIED_LABELS) + " " + rng.choice(DATE_FORMATS).format(
-                y=y, m=m, d=d, H=f"{(int(hh) + 2) % 24:02d}", M=mm
+            modified = (
+                rng.choice(MODIFIED_LABELS)
+                + " "
+                + rng.choice(DATE_FORMATS).format(y=y, m=m, d=d, H=f"{(int(hh) + 2) % 24:02d}", M=mm)
             )
             line = f"{modified} | {published}" if rng.random() < 0.5 else f"{published} | {modified}"
         text = text[: date.start()] + line + text[date.end() :]
@@ -361,7 +364,7 @@ def drop_optional(draft: Draft, rng: Random) -> bool:
     text = draft.text
     removals: list[Callable[[str], str | None]] = [
         lambda t: re.sub(r"<title>.*?</title>", "", t, count=1, flags=_FLAGS),
-        lambda t: re.sub(r"<meta\b[^>]*\b(?:property|name)\s*=\s*[\"']?(?:og:|description|keywords)[^>]*>", "", t, flags=re.I),
+        lambda t: re.sub(r"<meta\b[^>]*\b(?:property|name)\s*=\s*[\"']?(?:og:|description)[^>]*>", "", t, flags=re.I),
         lambda t: re.sub(r"<link\b[^>]*\brel\s*=\s*[\"']?canonical[^>]*>", "", t, flags=re.I),
         lambda t: re.sub(r"(<(h2|td)\b[^>]*\bread_subtitle\b[^>]*>).*?(</\2\s*>)", r"\1\3", t, count=1, flags=_FLAGS),
         lambda t: _remove_element(t, r"<div\b[^>]*\bread_share\b[^>]*>", "div"),
@@ -393,7 +396,7 @@ def email_line(draft: Draft, rng: Random) -> bool:
     """The reporter's e-mail address on a line of its own (alone or after the name) at the end of the
     Korean body, and sometimes again at the end of the English one (Google translates it too)."""
     article = draft.original
-    if article is None or article.split_method == "latin_tail":
+    if article is None or article.reporter_email or article.split_method == "latin_tail":
         return False
     address = _email(rng)
     name = f"{article.reporter} {article.reporter_role or '기자'}" if article.reporter else ""
@@ -443,16 +446,22 @@ def _old_body_end(body: str) -> int | None:
 
 def dateline_email(draft: Draft, rng: Random) -> bool:
     """The reporter's e-mail address inside the dateline: `박영재 기자(pyj@…)=`, `[브레이크뉴스=박동제 기자 pdj@…]`."""
+    if draft.original is not None and draft.original.reporter_email:
+        return False
     address = _email(rng)
-    match = re.search(r"((?:【브레이크뉴스[^】<]*】|브레이크뉴스)\s*[가-힣]{2,5}\s*기자)\s*=", draft.text)
+    region = _body_region(draft.text)
+    if region is None:
+        return False
+    text, (start, end) = draft.text, region
+    match = re.compile(r"((?:【브레이크뉴스[^】<]*】|브레이크뉴스)\s*[가-힣]{2,5}\s*기자)\s*=").search(text, start, end)
     if match:
         inserted = rng.choice((f"({address})", f" {address}", f" ({address}) "))
-        draft.text = draft.text[: match.end(1)] + inserted + draft.text[match.end(1) :]
     else:
-        match = re.search(r"(\[브레이크뉴스\s*=\s*[가-힣]{2,5}\s*기자)\s*\]", draft.text)
+        match = re.compile(r"(\[브레이크뉴스\s*=\s*[가-힣]{2,5}\s*기자)\s*\]").search(text, start, end)
         if match is None:
             return False
-        draft.text = draft.text[: match.end(1)] + f" {address}" + draft.text[match.end(1) :]
+        inserted = f" {address}"
+    draft.text = text[: match.end(1)] + inserted + text[match.end(1) :]
     draft.expect["reporter_email"] = address
     return True
 
