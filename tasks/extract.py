@@ -16,6 +16,7 @@ that field, never the article.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -267,7 +268,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     title = _title(tree)
     if container is None or not title:
         _reject_non_article(tree, title)
-        extracted = _generic(tree, html, url, base, title, saved_from.group(1) if saved_from else None)
+        extracted = _generic(tree, url, title, saved_from.group(1) if saved_from else None)
         every_line = extracted.blocks
     else:
         blocks, every_line = _body_blocks(container, base)
@@ -395,14 +396,17 @@ def _reject_non_article(tree: lxml.html.HtmlElement, title: str | None) -> None:
         raise NotAnArticleError("no article title and no body container (div#CLtag, td.read_body) found")
 
 
-def _generic(
-    tree: lxml.html.HtmlElement, html: str, url: str | None, base: str, title: str | None, saved_from: str | None
-) -> Extracted:
-    """A page in an unknown skin: let trafilatura find the main text."""
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
+def _generic(tree: lxml.html.HtmlElement, url: str | None, title: str | None, saved_from: str | None) -> Extracted:
+    """A page in an unknown skin: let trafilatura find the main text, in the page as cleared here
+    (without scripts and `<noscript>` notices: a page rendered by scripts has no article to find).
+    The headline repeated at the top of the text is no paragraph."""
+    text = trafilatura.extract(
+        copy.deepcopy(tree), url=url, include_comments=False, include_tables=False, favor_recall=True
+    )
     if not text or not title:
         raise NotAnArticleError("no known article markup and trafilatura found no main text")
-    blocks = [b for b in (_as_block(line, None) for line in text.splitlines()) if b is not None]
+    lines = (_as_block(line, None) for line in text.splitlines())
+    blocks = [b for b in lines if b is not None and b.text != title]
     if not blocks:
         raise NotAnArticleError("no article text after removing boilerplate")
     extracted = Extracted(title=title, skin="generic", blocks=blocks, saved_from_url=saved_from)
