@@ -396,7 +396,7 @@ def email_line(draft: Draft, rng: Random) -> bool:
     """The reporter's e-mail address on a line of its own (alone or after the name) at the end of the
     Korean body, and sometimes again at the end of the English one (Google translates it too)."""
     article = draft.original
-    if article is None or article.reporter_email or article.split_method == "latin_tail":
+    if article is None or getattr(article, "reporter_email", None) or article.split_method == "latin_tail":
         return False
     address = _email(rng)
     name = f"{article.reporter} {article.reporter_role or '기자'}" if article.reporter else ""
@@ -446,7 +446,7 @@ def _old_body_end(body: str) -> int | None:
 
 def dateline_email(draft: Draft, rng: Random) -> bool:
     """The reporter's e-mail address inside the dateline: `박영재 기자(pyj@…)=`, `[브레이크뉴스=박동제 기자 pdj@…]`."""
-    if draft.original is not None and draft.original.reporter_email:
+    if getattr(draft.original, "reporter_email", None):
         return False
     address = _email(rng)
     region = _body_region(draft.text)
