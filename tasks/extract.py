@@ -6,9 +6,10 @@ Two skins are known (BREAKNEWS.md): the modern "ins_news" skin (``div#CLtag`` in
 system's variants are read too: the title in ``h1`` or ``h2.read_title``, the body in ``div#textinput``
 or the body cell itself when there is no ``div#CLtag``, the date line labelled 입력/등록/기사입력 next to
 최종편집/수정 in any order. trafilatura 2.3 flattens the table cell that holds the body into one
-``| … |`` line, so the body container is cut out of its table first and handed to trafilatura on its
-own; pages in an unknown skin go to trafilatura whole, their title from ``og:title`` or the article's
-``h1`` without the site's name.
+``| … |`` line, so the body container is cut out of its table and its lines read from the markup, which
+keeps paragraph boundaries whether the page writes ``<p>`` or ``<br>``; trafilatura judges the lines that
+are mostly links. Pages in an unknown skin go to trafilatura whole, their title from ``og:title``, the
+article's ``h1`` or ``<title>`` without the site's name.
 
 Each field is read on its own and left empty when it cannot be read: a variant we do not know costs
 that field, never the article.
@@ -201,20 +202,24 @@ LIBRARY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
 QUIET_LIBRARIES_ENV = "BREAKNEWS_QUIET_LIBRARIES"
 
 
-def quiet_library_logs() -> None:
-    """Silence the libraries' loggers here and in every process started from here (extraction worker
-    processes, a local Dask cluster, the flow-run processes of `serve`): they inherit the environment
-    and extraction reads it once per process."""
-    os.environ[QUIET_LIBRARIES_ENV] = "1"
+def show_library_logs(shown: bool) -> None:
+    """Show or silence the libraries' loggers here and in every process started from here (extraction
+    worker processes, a local Dask cluster, the flow-run processes of `serve`): they inherit the
+    environment, and extraction reads it once per process."""
+    os.environ[QUIET_LIBRARIES_ENV] = "" if shown else "1"
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if shown else _SILENT)
     _quiet_if_asked.cache_clear()
-    _quiet_if_asked()
+
+
+_SILENT = logging.CRITICAL + 1
 
 
 @functools.cache
 def _quiet_if_asked() -> None:
     if os.environ.get(QUIET_LIBRARIES_ENV) == "1":
         for name in LIBRARY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+            logging.getLogger(name).setLevel(_SILENT)
 
 
 @dataclass
