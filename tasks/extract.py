@@ -178,9 +178,10 @@ _BODY_XPATHS = (
     ("modern", f"//td[{_CELL}]"),
 )
 # Inline-styled blocks sitting directly in the body cell are ads (the site's ad-blocker rule hides
-# `.td_sub_read_contents > div[style]`); the body's own wrappers are never among them.
+# `.td_sub_read_contents > div[style]`); the body's own wrappers and its photos are never among them.
 _CELL_ADS = etree.XPath(
-    f"//td[{_CELL}]/div[@style][not(@id='textinput' or @id='CLtag' or .//div[@id='textinput' or @id='CLtag'])]"
+    f"//td[{_CELL}]/div[@style][not(@id='textinput' or @id='CLtag' or .//div[@id='textinput' or @id='CLtag']"
+    " or .//img[@id='img_pop_view'] or .//table[contains(@class, 'body_img_table')])]"
 )
 _CELL_AD_MAX_TEXT = 300  # characters: an inline-styled block with more text, or with paragraphs, is no ad
 _SITE_NAMES = ("브레이크뉴스", "BreakNews", "Break News", "breaknews.com")

@@ -240,3 +240,15 @@ def test_no_paragraph_is_markup_debris_on_any_page():
         result = process_page(Page(source=str(path), source_kind="file", content=path.read_bytes()))
         for paragraph in (*result.article.paragraphs_ko, *result.article.paragraphs_en) if result.article else ():
             assert re.search(r"\w", paragraph), f"{path.name}: {paragraph!r}"
+
+
+def test_a_photo_in_an_inline_styled_block_of_the_body_cell_is_kept():
+    html = fixture_page("sister-cell-body").read_text(encoding="utf-8")
+    photo = (
+        '<div style="text-align:center;margin:0 0 15px"><img id="img_pop_view" src="/imgdata/202506/1.jpg">'
+        "<br>▲ 대전 동구의 노후 하수관로 교체 현장. © 대전시</div>"
+    )
+    html = html.replace("<p>【브레이크뉴스 대전】", photo + "<p>【브레이크뉴스 대전】", 1)
+    article = process_page(Page(source="x", source_kind="file", content=html.encode())).article
+    assert [(c.text, c.credit) for c in article.captions] == [("대전 동구의 노후 하수관로 교체 현장.", "대전시")]
+    assert article.paragraphs_ko == _process("sister-cell-body").article.paragraphs_ko
