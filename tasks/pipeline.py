@@ -28,7 +28,7 @@ from breaknews.tasks.errors import (
     SplitError,
 )
 from breaknews.tasks.extract import Extracted, extract_article, split_caption
-from breaknews.tasks.identify import PageClues, identify
+from breaknews.tasks.identify import ArticleRef, PageClues, identify
 from breaknews.tasks.read import read_page_file
 from breaknews.tasks.split import SplitResult, split_bilingual
 from breaknews.warehouse.models import Article, Caption, Page, PageResult, StoredPage, WorkItem
@@ -67,7 +67,7 @@ def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
         extracted = extract_article(decoded.text, page.url)
         stage = SplitError.stage
         split = split_bilingual(extracted.blocks)
-        article = build_article(extracted, split, page.url)
+        article = build_article(extracted, split, page)
     except PageError as exc:
         return PageResult(page.source, sha, stored, stage=exc.stage, reason=exc.reason, url=page.url)
     except _StageBug as bug:
@@ -87,7 +87,7 @@ class _StageBug(Exception):
         self.stage, self.reason = stage, f"unexpected {type(exc).__name__}: {exc}"
 
 
-def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | None) -> Article:
+def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Article:
     """The article of an extracted, split page: its content, its identity (stage identify) and its
     paragraph pairs (stage align)."""
     ko_paragraphs = tuple(b.text for b in split.ko if not b.is_caption)
@@ -108,13 +108,23 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         "byline_en": split.byline_en,
         "captions": [(c.lang, c.text, c.credit, c.image_url) for c in captions],
     }
+    if extracted.reporter_email:
+        # Only when there is one: the articles without an address keep the content hash they had
+        # before the field existed, so re-extracting them makes no new revision.
+        content["reporter_email"] = extracted.reporter_email
     content_sha = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    fetched_as = (
+        ArticleRef(page.article_family, page.article_uid)
+        if page.article_family is not None and page.article_uid is not None
+        else None
+    )
     clues = PageClues(
-        fetch_url=fetch_url,
+        fetch_url=page.url,
         saved_from_url=extracted.saved_from_url,
         canonical_url=extracted.canonical_url,
         og_url=extracted.og_url,
         self_refs=extracted.self_refs,
+        fetched_as=fetched_as,
     )
     try:
         who = identify(clues, extracted.title, ko_paragraphs)
@@ -139,6 +149,7 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         subtitle=extracted.subtitle,
         reporter=extracted.reporter,
         reporter_role=extracted.reporter_role,
+        reporter_email=extracted.reporter_email,
         bureau=extracted.bureau,
         section=extracted.section,
         section_code=extracted.section_code,

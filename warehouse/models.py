@@ -25,6 +25,10 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    # The article live ingestion fetched the page as (discovery found it under this host family and
+    # uid), whatever the host it was fetched from: a mirror or the loopback imitation of the site.
+    article_family: str | None = None
+    article_uid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Article:
     subtitle: str | None
     reporter: str | None
     reporter_role: str | None
+    reporter_email: str | None
     bureau: str | None
     section: str | None
     section_code: str | None

@@ -32,9 +32,7 @@ EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (th
 def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
     """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
     ephemeral one), and without heartbeats for a run that ends with the command."""
-    if not verbose:  # set before Prefect loads: its INFO lines would bury the summary and fill pipes
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    _set_logging(verbose)
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
     with prefect_api(ephemeral=ephemeral):  # before Prefect loads: it reads its API URL at import
@@ -43,6 +41,18 @@ def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = Fals
         else:
             with without_heartbeats():
                 yield
+
+
+def _set_logging(verbose: bool) -> None:
+    """Unless ``verbose``: only warnings from Prefect (set before Prefect loads: its INFO lines would
+    bury the summary and fill pipes), nothing from the libraries extraction uses (trafilatura's
+    `discarding data: None` says less than the failure the summary names)."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    from breaknews.tasks.extract import show_library_logs
+
+    show_library_logs(verbose)
 
 
 def _migrated_db(db: str | None) -> str:
@@ -198,9 +208,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "fetch": asdict(fetch_config(args)),
     }
     db = _migrated_db(args.db)
-    if not args.verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    _set_logging(args.verbose)
     from breaknews.flows.prefect_server import serving_api
 
     # SIGTERM and Ctrl-C stop the runner cleanly (the run in flight cancelled and recorded so).
