@@ -89,12 +89,14 @@ def test_command_runs_start_no_heartbeat_thread(prefect_api):
     """A command's flow run sends no heartbeats: Prefect's engine reads the interval inside the run
     and starts no heartbeat thread (joining it cost every command up to a second)."""
     from prefect import flow
-    from prefect.settings import get_current_settings
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
     @flow
     def interval() -> int | None:
         return get_current_settings().flows.heartbeat_frequency
 
-    assert interval() is not None  # Prefect's default: a heartbeat thread per flow run
-    with server.without_heartbeats():
-        assert interval() is None
+    # (the suite's own Prefect runs without heartbeats, as commands do: restore Prefect's default here)
+    with temporary_settings(restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+        assert interval() is not None  # Prefect's default: a heartbeat thread per flow run
+        with server.without_heartbeats():
+            assert interval() is None
