@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
@@ -211,13 +210,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    return _print_query(args.db, args.sql, None, args.format)
+    return _print_query(args.db, args.sql, None, args.format, allow_files=args.allow_files)
 
 
-def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str) -> int:
+def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str, *, allow_files: bool = False) -> int:
     from breaknews.warehouse.read.query import read_connection, run_query
 
-    with read_connection(db) as con:
+    with read_connection(db, allow_files=allow_files) as con:
         relation = run_query(con, sql, params)
         if relation is None:
             return EXIT_OK
@@ -247,31 +246,25 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from breaknews.warehouse.read.query import read_connection
     from breaknews.warehouse.read.report import write_report
 
-    with read_connection(args.db) as con:
-        write_report(con, Path(args.out), resolve_db_path(args.db).name)
+    write_report(args.db, args.out)
     print(f"report → {args.out}")
     return EXIT_OK
 
 
 def cmd_export_pairs(args: argparse.Namespace) -> int:
     from breaknews.warehouse.read.export import PairFilter, export_pairs
-    from breaknews.warehouse.read.query import read_connection
 
-    with read_connection(args.db) as con:
-        count = export_pairs(con, args.format, Path(args.out), PairFilter(args.min_score, args.since))
+    count = export_pairs(args.db, args.format, args.out, PairFilter(args.min_score, args.since))
     print(f"{count} pairs → {args.out}")
     return EXIT_OK
 
 
 def cmd_export_articles(args: argparse.Namespace) -> int:
     from breaknews.warehouse.read.export import export_articles
-    from breaknews.warehouse.read.query import read_connection
 
-    with read_connection(args.db) as con:
-        count = export_articles(con, args.format, Path(args.out))
+    count = export_articles(args.db, args.format, args.out)
     print(f"{count} articles → {args.out}")
     return EXIT_OK
 

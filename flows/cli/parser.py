@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output format (default table)"
     )
+    query.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="let the SQL read files outside the warehouse (read_csv, read_parquet, ...); it still writes none",
+    )
     query.set_defaults(handler=commands.cmd_query)
     _add_corpus_commands(sub)
     return parser
