@@ -55,6 +55,7 @@ class IngestSummary:
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
     seconds: float = 0.0
     source_counts: dict[str, int] = field(default_factory=dict)  # WARC records read and skipped, by reason
+    not_regular: list[str] = field(default_factory=list)  # paths skipped unopened: FIFOs, sockets, devices
 
 
 class KnownPages:
@@ -162,6 +163,8 @@ def run_ingest(
     force: bool = False,
     source_stats: SourceStats | None = None,
     task_runner: str = "processes",
+    max_bytes: int | None = None,
+    not_regular: Sequence[str] = (),
 ) -> IngestSummary:
     """Shared body of every ingest flow: any iterable of work items, any source.
 
@@ -170,7 +173,8 @@ def run_ingest(
     the run's ledger row gets the generator's skip counts. ``task_runner`` says where extraction runs:
     ``processes`` (a process pool owned by the run), ``threads`` (in the flow's threads), ``dask``
     (each batch is a task run on the flow's Dask task runner, so on the cluster's workers). Loading
-    always stays here: the warehouse has one writer."""
+    always stays here: the warehouse has one writer. A page file larger than ``max_bytes`` fails
+    unread; ``not_regular`` are the paths the listing skipped (not regular files), for the ledger."""
     started = time.monotonic()
     with ingest_lock(db, lock_wait_seconds):
         open_migrated(db)
@@ -183,11 +187,14 @@ def run_ingest(
                 sources=sources,
                 flow_run_id=flow_run.get_id(),
                 extractor_version=versions.EXTRACTOR_VERSION,
+                files_not_regular=len(not_regular),
             )
             known = frozenset() if force else runs.known_page_hashes(con, versions.EXTRACTOR_VERSION)
         workers = _choose_workers(workers, total, task_runner)
         pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
-        summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
+        summary = IngestSummary(
+            run_id=run_id, db=db, status="running", counts=LoadCounts(), not_regular=list(not_regular)
+        )
         progress = Progress(total, source_stats) if show_progress else None
         try:
             in_flight: deque[Any] = deque()
@@ -195,7 +202,7 @@ def run_ingest(
             for batch in _batches(items, batch_size):
                 # Read and hash here: pages this extractor version already made (and unreadable
                 # files) are decided at once, and a batch of nothing else costs no task run.
-                decided = [skip_known(item, known) for item in batch]
+                decided = [skip_known(item, known, max_bytes) for item in batch]
                 results = [item for item in decided if isinstance(item, PageResult)]
                 if len(results) == len(decided):
                     in_flight.append(_Decided(results))

@@ -57,7 +57,10 @@ def scheduled_ingest(
                 config=FetchConfig(**(fetch or {})),
                 lock_wait_seconds=lock_wait_seconds,
             )
-        return ingest_pages(paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds)
+        from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
+
+        max_bytes = int((fetch or {}).get("max_bytes") or DEFAULT_MAX_BYTES)
+        return ingest_pages(paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds, max_bytes=max_bytes)
     except WarehouseBusyError as exc:
         get_run_logger().warning("skipped: %s", exc)
         return None

@@ -151,7 +151,7 @@ def ingest_site(
 ) -> SiteSummary:
     """Ingest new articles from the live site (``site``), feeds, named article URLs and saved pages."""
     db_file = str(resolve_db_path(db))
-    files = list_pages(list(paths)) if paths else []
+    files, not_regular = list_pages(list(paths)) if paths else ([], [])
     allowed = [u for u in (site, *feeds, *urls) if u]
     with SiteFetcher(allowed, config) as fetcher:
         found = discover_task(fetcher, site, list(feeds), list_pages_limit) if (site or feeds) else Discovery()
@@ -170,6 +170,8 @@ def ingest_site(
             workers=workers,
             show_progress=show_progress,
             lock_wait_seconds=lock_wait_seconds,
+            max_bytes=(config or FetchConfig()).max_bytes,
+            not_regular=not_regular,
         )
         return SiteSummary(
             **vars(summary),

@@ -97,8 +97,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             lock_wait_seconds=args.wait,
             hosts=args.host,
             task_runner=task_runner,
+            max_bytes=args.max_bytes,
         )
     output.print_summary(summary)
+    output.print_nothing_found(summary, paths)
     return EXIT_OK
 
 

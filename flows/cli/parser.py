@@ -212,7 +212,7 @@ def add_site_options(ingest: argparse.ArgumentParser) -> None:
         type=_positive,
         default=DEFAULT_MAX_BYTES,
         metavar="BYTES",
-        help="largest page accepted (default 10 MiB)",
+        help="largest page accepted, fetched or read from a file (default 10 MiB)",
     )
     live.add_argument(
         "--timeout", type=_positive_float, default=60.0, metavar="SECONDS", help="per request attempt (default 60)"
