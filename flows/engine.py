@@ -10,22 +10,24 @@ by the run (`LazyPool`), the flow's threads, or a Dask cluster.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 import duckdb
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from breaknews.flows.artifacts import publish_summary
 from breaknews.flows.progress import Progress
@@ -34,7 +36,7 @@ from breaknews.tasks.load import load_results
 from breaknews.tasks.pipeline import init_worker, process_item, process_item_in_worker, skip_known
 from breaknews.warehouse import runs
 from breaknews.warehouse.connect import ingest_lock, writer
-from breaknews.warehouse.errors import WarehouseError
+from breaknews.warehouse.errors import BreaknewsError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
 from breaknews.warehouse.models import LoadCounts, PageResult, SourceStats, WorkItem
 
@@ -44,6 +46,26 @@ TASK_RUNNERS = ("processes", "threads", "dask")
 _DEFERRED_SKIPS = 5000
 # Below this many pages, starting worker processes costs more than it saves.
 _POOL_THRESHOLD = 400
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def quiet_failure(fn: Callable[P, R]) -> Callable[P, R]:
+    """For a flow's function: an error breaknews raises on purpose (a busy warehouse, a warehouse that
+    cannot be opened) ends the flow run in Prefect's Failed state with the error's message, instead of
+    Prefect logging it as an ERROR with a 40-line traceback before the command prints its one line.
+    The caller of the flow still gets the exception (Prefect raises a Failed state's data)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except BreaknewsError as exc:
+            return cast(R, Failed(data=exc, message=str(exc)))
+
+    return run
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from prefect import flow
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items
 from breaknews.tasks.warc import HostFilter
@@ -29,6 +29,7 @@ def list_pages(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 @flow(name="ingest-pages", validate_parameters=False)
+@quiet_failure
 def ingest_pages(
     paths: list[str],
     db: str | None = None,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from prefect import flow
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks import versions
 from breaknews.warehouse.connect import connect, resolve_db_path
 from breaknews.warehouse.migrate import open_migrated
@@ -30,6 +30,7 @@ def _stored_page_items(db: str, shas: list[str], batch_size: int) -> Iterator[Pa
 
 
 @flow(name="reextract-pages", validate_parameters=False)
+@quiet_failure
 def reextract_pages(
     db: str | None = None,
     everything: bool = False,

@@ -17,7 +17,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from breaknews.flows.engine import IngestSummary
+from breaknews.flows.engine import IngestSummary, quiet_failure
 from breaknews.flows.ingest import ingest_pages
 from breaknews.warehouse.errors import WarehouseBusyError
 
@@ -28,6 +28,7 @@ DEFAULT_LOCK_WAIT_SECONDS = 600.0
 
 
 @flow(name="breaknews-scheduled-ingest", validate_parameters=False)
+@quiet_failure
 def scheduled_ingest(
     db: str,
     paths: list[str] | None = None,

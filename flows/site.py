@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.flows.ingest import list_pages
 from breaknews.tasks.decode import charset_from_content_type
 from breaknews.tasks.discover import DEFAULT_LIST_PAGES, Discovery, Target, article_target, discover
@@ -134,6 +134,7 @@ def _work_items(
 
 
 @flow(name="ingest-site", validate_parameters=False)
+@quiet_failure
 def ingest_site(
     site: str | None = None,
     feeds: Sequence[str] = (),

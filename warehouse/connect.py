@@ -172,6 +172,8 @@ def ingest_lock(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> Iter
     Re-entrant within a process (any thread): only the outermost holder acquires and releases."""
     if not Path(path).parent.exists():
         raise WarehouseError(f"cannot create warehouse {path}: folder {Path(path).parent} does not exist")
+    if Path(path).is_dir():
+        raise WarehouseError(f"cannot open warehouse {path}: it is a folder")
     key = os.path.realpath(lock_path(path))
     with _held_guard:
         held = _held.get(key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -18,30 +19,47 @@ from urllib.parse import urlsplit
 from breaknews.flows.cli import output
 from breaknews.tasks.fetch import FetchConfig
 from breaknews.tasks.read import check_paths
-from breaknews.warehouse.connect import resolve_db_path
+from breaknews.warehouse.connect import ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import UsageError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
+# Prefect's background services log "Still processing items: N items remaining..." as a WARNING
+# while they drain at exit (events and logs still queued for the API): noise, not a problem of the run.
+_DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
+
+
+def _quiet_prefect() -> None:
+    """Before Prefect loads: its INFO lines would bury the summary and fill pipes."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    for name in _DRAINING_SERVICES:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @contextmanager
-def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
-    """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
-    ephemeral one), and without heartbeats for a run that ends with the command."""
-    if not verbose:  # set before Prefect loads: its INFO lines would bury the summary and fill pipes
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
+    """The Prefect a command's flow runs under: the warehouse ``db`` migrated first (a broken file
+    fails before Prefect loads), quiet unless ``verbose``, on the kept server (or an ephemeral one),
+    and without heartbeats for a run that ends with the command."""
+    open_migrated(db)
+    if not verbose:
+        _quiet_prefect()
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
     with prefect_api(ephemeral=ephemeral):  # before Prefect loads: it reads its API URL at import
-        if heartbeats:
-            yield
-        else:
-            with without_heartbeats():
+        from prefect.exceptions import TerminationSignal
+
+        try:
+            if heartbeats:
                 yield
+            else:
+                with without_heartbeats():
+                    yield
+        except TerminationSignal:  # SIGTERM (Prefect's cancellation): the run recorded it; end as Ctrl-C does
+            raise KeyboardInterrupt from None
 
 
 def _migrated_db(db: str | None) -> str:
@@ -82,9 +100,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if urls or args.site or args.feed:
         return _ingest_live(args, urls)
     paths = check_paths(args.paths)
-    db = _migrated_db(args.db)
+    db = str(resolve_db_path(args.db))
     task_runner = "dask" if args.dask_address else args.task_runner
-    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+    # The lock first, before Prefect is even imported: a busy warehouse fails in well under a second.
+    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.runners import ingest_flow
 
         flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
@@ -109,8 +128,8 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     feeds = [site_url(f) for f in args.feed]
     urls = [site_url(u) for u in urls]
     paths = check_paths([p for p in args.paths if not _is_url(p)])
-    db = _migrated_db(args.db)
-    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+    db = str(resolve_db_path(args.db))
+    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.site import ingest_site
 
         summary = ingest_site(
@@ -139,8 +158,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     if not os.path.exists(db):
         raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
-    open_migrated(db)
-    with _flow_run(verbose=args.verbose):
+    with ingest_lock(db), _flow_run(verbose=args.verbose, db=db):
         from breaknews.flows.reextract import reextract_pages
 
         summary = reextract_pages(
@@ -166,8 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     db = _migrated_db(args.db)
     if not args.verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+        _quiet_prefect()
     from breaknews.flows.prefect_server import serving_api
 
     # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
