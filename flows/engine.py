@@ -16,6 +16,7 @@ import os
 import threading
 import time
 import uuid
+from asyncio import CancelledError
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -26,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import duckdb
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
@@ -150,9 +152,20 @@ class _Decided:
         return self._batch
 
 
+class RunArticles:
+    """The articles a run has seen so far (article_id -> has an English version), so each batch's
+    translation counts are its change to the run's distinct totals. A plain object, so Prefect passes
+    it to the load task as it is instead of walking its keys."""
+
+    def __init__(self) -> None:
+        self.translated: dict[str, bool] = {}
+
+
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def load_batch_task(db: str, run_id: str, batch: ResultBatch) -> LoadCounts:
-    return load_results(db, run_id, batch.results)
+def load_batch_task(db: str, run_id: str, batch: ResultBatch, seen: RunArticles) -> LoadCounts:
+    # ``seen`` is only read here; the loader adds the batch's articles once the batch has committed,
+    # so a retried batch counts against the same totals.
+    return load_results(db, run_id, batch.results, seen.translated)
 
 
 def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -237,8 +250,8 @@ def run_ingest(
             loader.flush()
             summary.status = "completed"
         except BaseException as exc:
-            summary.status = "failed"
-            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}", source_stats)
+            summary.status, message = _ending(exc)
+            _finish(db, run_id, summary.status, message, source_stats)
             raise
         finally:
             if progress:
@@ -251,6 +264,22 @@ def run_ingest(
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
     return summary
+
+
+def _ending(exc: BaseException) -> tuple[str, str]:
+    """The ledger status and message of a run ended by ``exc``: an interruption (Ctrl-C, SIGTERM, which
+    is how Prefect cancels a run) is `cancelled`, anything else `failed`. Batches already loaded stay,
+    and so do their counts."""
+    # The row's counts say what was loaded: a batch can commit just before the interruption reaches
+    # the flow, so the flow's own tally may be one batch short.
+    kept = "the pages this row counts were loaded and are kept; run again for the rest"
+    if isinstance(exc, KeyboardInterrupt):
+        return "cancelled", f"interrupted (Ctrl-C or SIGINT): {kept}"
+    if isinstance(exc, TerminationSignal):
+        return "cancelled", f"cancelled (signal {exc.signal}, as Prefect cancels a run): {kept}"
+    if isinstance(exc, CancelledError):
+        return "cancelled", f"cancelled: {kept}"
+    return "failed", f"{type(exc).__name__}: {exc}"
 
 
 def _choose_workers(workers: int | None, total: int | None, task_runner: str = "processes") -> int:
@@ -271,6 +300,7 @@ class _Loader:
     def __init__(self, db: str, run_id: str, summary: IngestSummary, progress: Progress | None) -> None:
         self.db, self.run_id, self.summary, self.progress = db, run_id, summary, progress
         self.pending: list[PageResult] = []
+        self.seen = RunArticles()
 
     def take(self, batch: ResultBatch) -> None:
         if self.progress:
@@ -288,7 +318,8 @@ class _Loader:
             self._load(ResultBatch(pending))
 
     def _load(self, batch: ResultBatch) -> None:
-        counts = load_batch_task(self.db, self.run_id, batch)
+        counts = load_batch_task(self.db, self.run_id, batch, self.seen)
+        self.seen.translated.update(counts.translation_seen)
         self.summary.counts.add(counts)
         self.summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in batch.results if r.failed)
 

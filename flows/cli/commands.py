@@ -50,16 +50,11 @@ def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False, heartbeats: bo
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
     with prefect_api(ephemeral=ephemeral):  # before Prefect loads: it reads its API URL at import
-        from prefect.exceptions import TerminationSignal
-
-        try:
-            if heartbeats:
+        if heartbeats:
+            yield
+        else:
+            with without_heartbeats():
                 yield
-            else:
-                with without_heartbeats():
-                    yield
-        except TerminationSignal:  # SIGTERM (Prefect's cancellation): the run recorded it; end as Ctrl-C does
-            raise KeyboardInterrupt from None
 
 
 def _migrated_db(db: str | None) -> str:

@@ -19,7 +19,7 @@ def print_summary(summary: Any) -> None:
     out.write(f"ingest run {summary.run_id} {summary.status} in {summary.seconds:.1f} s → {summary.db}\n")
     out.write(f"  pages seen:   {c.pages_seen} ({c.pages_skipped} skipped as already stored)\n")
     out.write(f"  articles:     {c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged\n")
-    out.write(f"  translation:  {c.with_translation} with, {c.without_translation} without\n")
+    out.write(f"  translation:  {c.with_translation} articles with English, {c.without_translation} without\n")
     records = getattr(summary, "source_counts", None) or {}
     if records:
         out.write(
