@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
 
 DEFAULT_DB = "breaknews.duckdb"
+KOREA_TIME_ZONE = "Asia/Seoul"
 _LOCK_ERROR = "Could not set lock"
 # Rows per row group when breaknews writes. DuckDB appends each committed batch as a new row group
 # and, at every checkpoint (each writer's close), merges the small ones back up to this size,
@@ -82,9 +83,6 @@ def connect(
         # Users read published_at in Korea time, as the site prints it.
         con.execute(f"SET TimeZone = '{KOREA_TIME_ZONE}'")
     return con
-
-
-KOREA_TIME_ZONE = "Asia/Seoul"
 
 
 def _open_sealed(path: Path, allow_files: bool, write_paths: Sequence[Path]) -> duckdb.DuckDBPyConnection:
