@@ -65,6 +65,7 @@ def test_query_writes_no_file_attaches_nothing_and_installs_nothing(
         f"INSTALL httpfs FROM '{extension_server.base_url}'",
         f"FORCE INSTALL json FROM '{extension_server.base_url}'",
         "LOAD httpfs",
+        f"SELECT * FROM read_csv('{extension_server.base_url}/1')",  # would autoinstall and load httpfs
         f"SELECT 1; COPY articles TO '{tmp_path / 'y.csv'}'",  # a harmless statement first changes nothing
         "DELETE FROM articles",
         "SET enable_external_access = true",

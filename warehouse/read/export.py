@@ -24,7 +24,7 @@ import duckdb
 
 from breaknews.warehouse.errors import BreaknewsError
 from breaknews.warehouse.read.destination import Destination, destination, refuse_warehouse_files, written_whole
-from breaknews.warehouse.read.query import read_connection
+from breaknews.warehouse.read.query import one_line, read_connection
 
 PAIR_FORMATS = ("jsonl", "parquet", "tmx")
 ARTICLE_FORMATS = ("jsonl", "parquet")
@@ -71,7 +71,7 @@ def export_pairs(
             copy_format = "json" if fmt == "jsonl" else "parquet"
             return _copy(con, f"COPY ({_PAIRS_SQL}) TO $out (FORMAT {copy_format})", {**params, "out": str(partial)})
         except duckdb.Error as exc:
-            raise ExportError(f"export failed: {exc}") from exc
+            raise ExportError(f"export failed: {one_line(exc)}") from exc
 
 
 def export_articles(db: str | os.PathLike[str] | None, fmt: str, out: str | os.PathLike[str]) -> int:
@@ -88,7 +88,7 @@ def export_articles(db: str | os.PathLike[str] | None, fmt: str, out: str | os.P
                 {"out": str(partial)},
             )
         except duckdb.Error as exc:
-            raise ExportError(f"export failed: {exc}") from exc
+            raise ExportError(f"export failed: {one_line(exc)}") from exc
 
 
 @contextmanager

@@ -81,7 +81,20 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | 
         return con.sql(sql, params=list(params)) if params else con.sql(sql)
     except duckdb.PermissionException as exc:
         raise WarehouseError(
-            f"query failed: {exc} (breaknews query reads only the warehouse; --allow-files lets it read files)"
+            f"query failed: {one_line(exc)} (breaknews query reads only the warehouse; --allow-files lets it read"
+            " files)"
         ) from exc
     except duckdb.Error as exc:
-        raise WarehouseError(f"query failed: {exc}") from exc
+        if "requires the extension" in str(exc):  # its advice (INSTALL, SET autoinstall) cannot apply here
+            raise WarehouseError(
+                f"query failed: {str(exc).splitlines()[0]} (breaknews query loads no DuckDB extension:"
+                " it reads the warehouse and, with --allow-files, local files)"
+            ) from exc
+        raise WarehouseError(f"query failed: {one_line(exc)}") from exc
+
+
+def one_line(exc: BaseException) -> str:
+    """DuckDB's message without its multi-line parts: the first paragraph (the error and, for a
+    binder error, the candidate names), its lines joined. The caret drawing under the SQL is dropped."""
+    paragraph = str(exc).split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
