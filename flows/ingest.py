@@ -11,20 +11,25 @@ from collections.abc import Iterable
 
 from prefect import flow
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
+from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items
 from breaknews.tasks.warc import HostFilter
 from breaknews.warehouse.connect import resolve_db_path
 from breaknews.warehouse.models import SourceStats, WorkItem
 
 
-def list_pages(paths: list[str]) -> list[str]:
-    """The page and archive files under ``paths``. A plain function, not a task: a walk of folders
-    is no boundary worth a task run, and Prefect would keep a record per returned path."""
-    return list(iter_page_files(paths, archives=True))
+def list_pages(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The page and archive files under ``paths``, and the paths left out because they are not regular
+    files (FIFOs, sockets, devices: never opened). A plain function, not a task: a walk of folders is
+    no boundary worth a task run, and Prefect would keep a record per returned path."""
+    not_regular: list[str] = []
+    files = list(iter_page_files(paths, archives=True, not_regular=not_regular))
+    return files, not_regular
 
 
 @flow(name="ingest-pages", validate_parameters=False)
+@quiet_failure
 def ingest_pages(
     paths: list[str],
     db: str | None = None,
@@ -34,10 +39,12 @@ def ingest_pages(
     lock_wait_seconds: float = 0.0,
     hosts: list[str] | None = None,
     task_runner: str = "processes",
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> IngestSummary:
     """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
-    (.warc, .warc.gz), keeping the archived pages of ``hosts`` (default: the BreakNews hosts)."""
-    files = list_pages(paths)
+    (.warc, .warc.gz), keeping the archived pages of ``hosts`` (default: the BreakNews hosts). A page
+    file larger than ``max_bytes`` fails unread."""
+    files, not_regular = list_pages(paths)
     items: Iterable[WorkItem] = files
     total: int | None = len(files)
     stats = None
@@ -56,6 +63,8 @@ def ingest_pages(
         lock_wait_seconds=lock_wait_seconds,
         source_stats=stats,
         task_runner=task_runner,
+        max_bytes=max_bytes,
+        not_regular=not_regular,
     )
 
 

@@ -145,6 +145,20 @@ def _choose_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_address_env(port: int) -> dict[str, str]:
+    """The kept server's own address, in its environment. `prefect server start --port` only binds the
+    port: the UI asks /ui-settings for its API, which Prefect derives from PREFECT_SERVER_API_PORT
+    (default 4200) unless PREFECT_UI_API_URL says otherwise. On another port than 4200, the UI would
+    show whatever server holds 4200 (its runs, not ours; our flow-run pages 404)."""
+    url = f"http://{HOST}:{port}/api"
+    return {
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": url,
+        "PREFECT_UI_URL": url.removesuffix("/api"),
+    }
+
+
 def start(timeout: float = START_TIMEOUT) -> tuple[ServerInfo, bool]:
     """The running kept server, or a new one: (info, True when this call started it)."""
     home = prefect_home()
@@ -158,7 +172,7 @@ def start(timeout: float = START_TIMEOUT) -> tuple[ServerInfo, bool]:
         log = home / "breaknews-server.log"
         env = dict(os.environ)
         # The server is a separate process: telemetry must be switched off in its own environment.
-        env.update(TELEMETRY_OFF, PREFECT_HOME=str(home))
+        env.update(TELEMETRY_OFF, PREFECT_HOME=str(home), **server_address_env(port))
         env.pop("PREFECT_API_URL", None)
         env.update(SERVER_SETTINGS)
         # Prefect's own `prefect server start`, through a thin entry point that tunes its task queue's

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from prefect import flow
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks import versions
 from breaknews.tasks.identify import site_article_ref
 from breaknews.warehouse.connect import connect, resolve_db_path
@@ -39,6 +39,7 @@ def _as_fetched(page: Page) -> Page:
 
 
 @flow(name="reextract-pages", validate_parameters=False)
+@quiet_failure
 def reextract_pages(
     db: str | None = None,
     everything: bool = False,

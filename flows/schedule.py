@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -37,7 +38,7 @@ from uuid import UUID
 from filelock import FileLock, Timeout
 from prefect import flow, get_run_logger
 
-from breaknews.flows.engine import IngestSummary
+from breaknews.flows.engine import IngestSummary, quiet_failure
 from breaknews.flows.ingest import ingest_pages
 from breaknews.warehouse import runs as ledger
 from breaknews.warehouse.connect import ingest_lock, writer
@@ -50,6 +51,7 @@ DEFAULT_LOCK_WAIT_SECONDS = 600.0
 
 
 @flow(name="breaknews-scheduled-ingest", validate_parameters=False)
+@quiet_failure
 def scheduled_ingest(
     db: str,
     paths: list[str] | None = None,
@@ -69,7 +71,8 @@ def scheduled_ingest(
             from breaknews.tasks.discover import DEFAULT_LIST_PAGES
             from breaknews.tasks.fetch import FetchConfig
 
-            return ingest_site.fn(  # the body, not a subflow: one flow run per scheduled run
+            # The flows' bodies, not subflows: one flow run per scheduled run.
+            return inspect.unwrap(ingest_site.fn)(
                 site=site,
                 feeds=feeds or [],
                 paths=paths or [],
@@ -79,7 +82,12 @@ def scheduled_ingest(
                 config=FetchConfig(**(fetch or {})),
                 lock_wait_seconds=lock_wait_seconds,
             )
-        return ingest_pages.fn(paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds)
+        from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
+
+        max_bytes = int((fetch or {}).get("max_bytes") or DEFAULT_MAX_BYTES)
+        return inspect.unwrap(ingest_pages.fn)(
+            paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds, max_bytes=max_bytes
+        )
     except WarehouseBusyError as exc:
         get_run_logger().warning("skipped: %s", exc)
         return None

@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.flows.ingest import list_pages
 from breaknews.tasks.decode import charset_from_content_type
 from breaknews.tasks.discover import DEFAULT_LIST_PAGES, Discovery, Target, article_target, discover
@@ -148,6 +148,7 @@ def _work_items(
 
 
 @flow(name="ingest-site", validate_parameters=False)
+@quiet_failure
 def ingest_site(
     site: str | None = None,
     feeds: Sequence[str] = (),
@@ -165,7 +166,7 @@ def ingest_site(
 ) -> SiteSummary:
     """Ingest new articles from the live site (``site``), feeds, named article URLs and saved pages."""
     db_file = str(resolve_db_path(db))
-    files = list_pages(list(paths)) if paths else []
+    files, not_regular = list_pages(list(paths)) if paths else ([], [])
     allowed = [u for u in (site, *feeds, *urls) if u]
     with SiteFetcher(allowed, config) as fetcher:
         found = discover_task(fetcher, site, list(feeds), list_pages_limit) if (site or feeds) else Discovery()
@@ -184,6 +185,8 @@ def ingest_site(
             workers=workers,
             show_progress=show_progress,
             lock_wait_seconds=lock_wait_seconds,
+            max_bytes=(config or FetchConfig()).max_bytes,
+            not_regular=not_regular,
         )
         return SiteSummary(
             **vars(summary),

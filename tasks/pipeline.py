@@ -187,30 +187,31 @@ def _captions(split: SplitResult) -> tuple[Caption, ...]:
     return tuple(captions)
 
 
-def process_item(item: WorkItem, known_pages: Collection[str] = ()) -> PageResult:
-    """A work item is a file path (read here, in the worker), a Page already fetched, or a
-    PageResult that an upstream stage (fetch, archive reading) already decided, passed through."""
-    page = _as_page(item)
+def process_item(item: WorkItem, known_pages: Collection[str] = (), max_bytes: int | None = None) -> PageResult:
+    """A work item is a file path (read here, in the worker; larger than ``max_bytes`` it fails
+    unread), a Page already fetched, or a PageResult that an upstream stage (fetch, archive reading)
+    already decided, passed through."""
+    page = _as_page(item, max_bytes)
     return page if isinstance(page, PageResult) else process_page(page, known_pages)
 
 
-def _as_page(item: WorkItem) -> Page | PageResult:
+def _as_page(item: WorkItem, max_bytes: int | None = None) -> Page | PageResult:
     """The item's Page (reading a file path), or a PageResult when it is already decided."""
     if isinstance(item, PageResult):
         return item
     if isinstance(item, str):
         try:
-            return read_page_file(item)
+            return read_page_file(item, max_bytes)
         except ReadError as exc:
             return PageResult(source=item, page_sha256=None, stage=exc.stage, reason=exc.reason)
     return item
 
 
-def skip_known(item: WorkItem, known_pages: Collection[str]) -> WorkItem:
+def skip_known(item: WorkItem, known_pages: Collection[str], max_bytes: int | None = None) -> WorkItem:
     """Read and hash an item here, before any worker sees it: a page already extracted by this
-    version (or an unreadable file) is decided at once, so an unchanged re-run needs no workers
-    at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
-    page = _as_page(item)
+    version (or an unreadable or oversized file) is decided at once, so an unchanged re-run needs no
+    workers at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
+    page = _as_page(item, max_bytes)
     if isinstance(page, PageResult):
         return page
     sha = page_sha256(page.content)

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -97,3 +98,25 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+@contextmanager
+def lock_held_elsewhere(db: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the warehouse's ingest lock (as a running `breaknews ingest` does)
+    until the block ends."""
+    code = (
+        "import sys, time\n"
+        "from filelock import FileLock\n"
+        "lock = FileLock(sys.argv[1]); lock.acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, f"{db}.lock"], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()

@@ -156,6 +156,11 @@ WorkItem = str | Page | PageResult
 
 @dataclass
 class LoadCounts:
+    """What a run (or one batch of it) did. The page counts count pages, duplicates included: every page
+    is exactly one of new, updated, unchanged (skipped pages among them) or failed. The translation
+    counts count distinct articles: a batch's are its change to the run's totals, given the articles
+    the run saw before it (`translation_seen` of the earlier batches), so they add up exactly."""
+
     pages_seen: int = 0
     pages_skipped: int = 0
     articles_new: int = 0
@@ -165,6 +170,9 @@ class LoadCounts:
     with_translation: int = 0
     without_translation: int = 0
     new_article_ids: list[str] = field(default_factory=list)
+    # article_id -> has an English version, as last seen, for the articles of one batch's pages (the
+    # run keeps the union; `add` leaves it alone so a run's summary does not carry every article id)
+    translation_seen: dict[str, bool] = field(default_factory=dict)
 
     def add(self, other: LoadCounts) -> None:
         for name in COUNT_COLUMNS:

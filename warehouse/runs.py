@@ -17,6 +17,7 @@ def start_run(
     sources: str,
     flow_run_id: str | None,
     extractor_version: str,
+    files_not_regular: int = 0,
 ) -> None:
     # No other run can be live while we hold the ingest lock: a 'running' row is a crashed run.
     con.execute(
@@ -24,9 +25,9 @@ def start_run(
         " WHERE status = 'running'"
     )
     con.execute(
-        "INSERT INTO ingest_runs (run_id, flow_run_id, command, sources, started_at, status, extractor_version)"
-        " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-        [run_id, flow_run_id, command, sources, datetime.now(UTC), extractor_version],
+        "INSERT INTO ingest_runs (run_id, flow_run_id, command, sources, started_at, status, extractor_version,"
+        " files_not_regular) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+        [run_id, flow_run_id, command, sources, datetime.now(UTC), extractor_version, files_not_regular],
     )
 
 

@@ -8,30 +8,43 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
 from breaknews.tasks.fetch import FetchConfig
 from breaknews.tasks.read import check_paths
-from breaknews.warehouse.connect import resolve_db_path
+from breaknews.warehouse.connect import ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import UsageError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
+# Prefect's background services log "Still processing items: N items remaining..." as a WARNING
+# while they drain at exit (events and logs still queued for the API): noise, not a problem of the run.
+_DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
+
+
+def _quiet_prefect() -> None:
+    """Before Prefect loads: its INFO lines would bury the summary and fill pipes."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    for name in _DRAINING_SERVICES:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @contextmanager
-def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
-    """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
-    ephemeral one), and without heartbeats for a run that ends with the command."""
+def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
+    """The Prefect a command's flow runs under: the warehouse ``db`` migrated first (a broken file
+    fails before Prefect loads), quiet unless ``verbose``, on the kept server (or an ephemeral one),
+    and without heartbeats for a run that ends with the command."""
+    _migrated_db(db)
     _set_logging(verbose)
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
@@ -48,8 +61,7 @@ def _set_logging(verbose: bool) -> None:
     bury the summary and fill pipes), nothing from the libraries extraction uses (trafilatura's
     `discarding data: None` says less than the failure the summary names)."""
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+        _quiet_prefect()
     from breaknews.tasks.extract import show_library_logs
 
     show_library_logs(verbose)
@@ -127,9 +139,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if urls or args.site or args.feed:
         return _ingest_live(args, urls)
     paths = check_paths(args.paths)
-    db = _migrated_db(args.db)
+    db = str(resolve_db_path(args.db))
     task_runner = "dask" if args.dask_address else args.task_runner
-    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+    # The lock first, before Prefect is even imported: a busy warehouse fails in well under a second.
+    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.runners import ingest_flow
 
         flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
@@ -142,8 +155,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             lock_wait_seconds=args.wait,
             hosts=args.host,
             task_runner=task_runner,
+            max_bytes=args.max_bytes,
         )
     output.print_summary(summary)
+    output.print_nothing_found(summary, paths)
     return EXIT_OK
 
 
@@ -152,8 +167,8 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     feeds = [site_url(f) for f in args.feed]
     urls = [site_url(u) for u in urls]
     paths = check_paths([p for p in args.paths if not _is_url(p)])
-    db = _migrated_db(args.db)
-    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+    db = str(resolve_db_path(args.db))
+    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.site import ingest_site
 
         summary = ingest_site(
@@ -182,8 +197,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     if not os.path.exists(db):
         raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
-    open_migrated(db)
-    with _flow_run(verbose=args.verbose):
+    with ingest_lock(db), _flow_run(verbose=args.verbose, db=db):
         from breaknews.flows.reextract import reextract_pages
 
         summary = reextract_pages(
@@ -248,13 +262,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    return _print_query(args.db, args.sql, None, args.format)
+    return _print_query(args.db, args.sql, None, args.format, allow_files=args.allow_files)
 
 
-def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str) -> int:
+def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str, *, allow_files: bool = False) -> int:
     from breaknews.warehouse.read.query import read_connection, run_query
 
-    with read_connection(db) as con:
+    with read_connection(db, allow_files=allow_files) as con:
         relation = run_query(con, sql, params)
         if relation is None:
             return EXIT_OK
@@ -284,31 +298,25 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from breaknews.warehouse.read.query import read_connection
     from breaknews.warehouse.read.report import write_report
 
-    with read_connection(args.db) as con:
-        write_report(con, Path(args.out), resolve_db_path(args.db).name)
+    write_report(args.db, args.out)
     print(f"report → {args.out}")
     return EXIT_OK
 
 
 def cmd_export_pairs(args: argparse.Namespace) -> int:
     from breaknews.warehouse.read.export import PairFilter, export_pairs
-    from breaknews.warehouse.read.query import read_connection
 
-    with read_connection(args.db) as con:
-        count = export_pairs(con, args.format, Path(args.out), PairFilter(args.min_score, args.since))
+    count = export_pairs(args.db, args.format, args.out, PairFilter(args.min_score, args.since))
     print(f"{count} pairs → {args.out}")
     return EXIT_OK
 
 
 def cmd_export_articles(args: argparse.Namespace) -> int:
     from breaknews.warehouse.read.export import export_articles
-    from breaknews.warehouse.read.query import read_connection
 
-    with read_connection(args.db) as con:
-        count = export_articles(con, args.format, Path(args.out))
+    count = export_articles(args.db, args.format, args.out)
     print(f"{count} articles → {args.out}")
     return EXIT_OK
 

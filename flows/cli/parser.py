@@ -124,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output format (default table)"
     )
+    query.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="let the SQL read files outside the warehouse (read_csv, read_parquet, ...); it still writes none",
+    )
     query.set_defaults(handler=commands.cmd_query)
 
     convert = sub.add_parser(
@@ -220,7 +225,7 @@ def add_site_options(ingest: argparse.ArgumentParser) -> None:
         type=_positive,
         default=DEFAULT_MAX_BYTES,
         metavar="BYTES",
-        help="largest page accepted (default 10 MiB)",
+        help="largest page accepted, fetched or read from a file (default 10 MiB)",
     )
     live.add_argument(
         "--timeout", type=_positive_float, default=60.0, metavar="SECONDS", help="per request attempt (default 60)"
