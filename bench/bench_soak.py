@@ -115,8 +115,8 @@ def main() -> None:
                     "threads": me.num_threads(),
                     "files": len(me.open_files()) + len(me.net_connections()),
                     "children": len(me.children(recursive=True)),
-                    "db_bytes": db.stat().st_size
-                    + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0),
+                    "db_bytes": _file_bytes(db),
+                    "cpu": _tree_cpu(me),
                 }
             except psutil.NoSuchProcess:
                 continue
@@ -137,6 +137,12 @@ def main() -> None:
     timings = _run_timings(api, deployment_name(str(db)), db)
     subprocess.run([EXE, "server", "stop"], env=env, capture_output=True)
     _report(samples, args.early, done, timings, db)
+
+
+def _tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds used by serve and every run process it has started and reaped."""
+    t = proc.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _file_bytes(db: Path) -> int:
@@ -199,6 +205,10 @@ def _report(
         ratio = final[key] / first[key]
         verdict = "" if key == "tree_rss" else (" met" if ratio <= 1.2 else " MISSED")
         print(f"  {label:<20} {first[key]:7.0f} → {final[key]:7.0f} MiB  {ratio:.2f}x (goal ≤ 1.2x){verdict}")
+    runs_between = max(samples) - min(k for k in samples if k >= early)
+    if runs_between:
+        per_run = (final["cpu"] - first["cpu"]) / runs_between
+        print(f"  CPU per run          {per_run:.2f} s (serve and the run's own process: Python, Prefect, our code)")
     for key in ("threads", "files", "children"):
         late_values = [s[key] for k, s in samples.items() if k >= early]
         print(
