@@ -16,20 +16,25 @@ from breaknews.tasks import versions
 from breaknews.tasks.errors import LoadError
 from breaknews.warehouse.connect import writer
 from breaknews.warehouse.errors import WarehouseError
-from breaknews.warehouse.models import LoadCounts, PageResult
+from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageResult
 from breaknews.warehouse.write import write_batch
 
 
-def load_results(db: str, run_id: str, results: Sequence[PageResult]) -> LoadCounts:
-    """Write one batch of results; on a rejected row, write page by page, failing only the culprits."""
+def load_results(
+    db: str, run_id: str, results: Sequence[PageResult], archives: Sequence[ArchiveRead] = ()
+) -> LoadCounts:
+    """Write one batch of results (and the archive files they finish); on a rejected row, write page
+    by page, failing only the culprits, and the archive files after them."""
     version = versions.EXTRACTOR_VERSION
     with writer(db) as con:
         try:
-            return write_batch(con, run_id, results, version)
+            return write_batch(con, run_id, results, version, archives)
         except (duckdb.IOException, WarehouseError):
             raise  # the warehouse itself is failing: the caller retries, then the run fails
         except duckdb.Error:
-            return _load_one_by_one(con, run_id, results, version)
+            counts = _load_one_by_one(con, run_id, results, version)
+            write_batch(con, run_id, [], version, archives)
+            return counts
 
 
 def _load_one_by_one(

@@ -190,7 +190,7 @@ class RemoteFile:
             self.size = total
         self._discard = offset if response.status_code == 200 else 0
         self._response = response
-        self._chunks = response.iter_raw(CHUNK)
+        self._chunks = response.iter_raw()  # as the bytes arrive: a drop loses nothing already received
 
     def _request(self, offset: int) -> httpx.Response:
         c = self.config

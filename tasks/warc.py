@@ -30,7 +30,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -41,7 +41,7 @@ from breaknews.tasks.decode import charset_from_content_type
 from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.identify import SITE_DOMAIN, host_family
 from breaknews.tasks.remote import RemoteFile, RemoteFileError, is_remote
-from breaknews.warehouse.models import Page, PageResult, SourceStats
+from breaknews.warehouse.models import ArchiveRead, Page, PageResult, SourceStats
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
@@ -100,7 +100,7 @@ def open_archive(location: str, fetch: FetchConfig | None = None) -> IO[bytes] |
     """The archive's bytes as a file object: a local file, or a URL streamed (`RemoteFile`)."""
     if is_remote(location):
         return RemoteFile(location, fetch)
-    return open(location, "rb")  # noqa: SIM115  (the caller closes it)
+    return open(location, "rb")
 
 
 def iter_warc(
@@ -111,13 +111,28 @@ def iter_warc(
     max_bytes: int = DEFAULT_MAX_BYTES,
     fetch: FetchConfig | None = None,
 ) -> Iterator[Page | PageResult]:
-    """Pages (and failures) of one WARC file, a path or an http(s) URL, in file order. When the file
-    was read to its end, ``stats.archives_read`` goes up by one; a file that could not be read (or
-    whose download broke for good) yields a failure instead, with stage ``read`` or ``fetch``."""
+    """Pages (and failures) of one WARC file, a path or an http(s) URL, in file order."""
+    for item in iter_archive(location, hosts, stats, max_bytes=max_bytes, fetch=fetch):
+        if not isinstance(item, ArchiveRead):
+            yield item
+
+
+def iter_archive(
+    location: str,
+    hosts: HostFilter | None = None,
+    stats: SourceStats | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fetch: FetchConfig | None = None,
+) -> Iterator[Page | PageResult | ArchiveRead]:
+    """Pages and failures of one WARC file, a path or an http(s) URL, in file order; then, if the file
+    was read to its end, its `ArchiveRead` (the marker the warehouse records with its last pages). A
+    file that cannot be opened, or whose download broke for good, yields a failure instead (stage
+    ``read`` or ``fetch``) and no marker: a later run reads it again. ``stats`` counts as it goes."""
     hosts = hosts or HostFilter()
     stats = stats if stats is not None else SourceStats()
+    before = replace(stats, kept_by_host=dict(stats.kept_by_host))
     stats.warc_files += 1
-    base_done = stats.bytes_done
     try:
         stream = open_archive(location, fetch)
     except OSError as exc:
@@ -126,19 +141,71 @@ def iter_warc(
     except RemoteFileError as exc:
         yield _failure(location, None, "fetch", f"cannot fetch {location}: {exc}")
         return
-    scanner = _Scanner(location, stream, hosts, stats, max_bytes)
+    failures = 0
+    complete = False
+    size = _size(stream)
+    if isinstance(stream, RemoteFile) and size:
+        stats.bytes_total += size
     try:
-        if isinstance(stream, RemoteFile) and stream.size:
-            stats.bytes_total += stream.size
-        yield from scanner.records()
-        stats.archives_read += 1
+        for item in _Scanner(location, stream, hosts, stats, max_bytes).records():
+            failures += isinstance(item, PageResult)
+            yield item
+        complete = True
     except RemoteFileError as exc:
         yield _failure(location, None, "fetch", f"download of {location} broke off: {exc}")
     except OSError as exc:  # the disk, not the archive: FastWARC's own errors are handled in records()
         yield _failure(location, None, "read", f"cannot read {location}: {exc.strerror or exc}")
     finally:
-        stats.bytes_done = base_done + _bytes_read(stream)
+        stats.bytes_done = before.bytes_done + _bytes_read(stream)
         stream.close()
+    if complete:
+        stats.archives_read += 1
+        yield ArchiveRead(
+            location=location if is_remote(location) else os.path.abspath(location),
+            hosts=hosts.key,
+            size=size,
+            bytes_read=stats.bytes_done - before.bytes_done,
+            records_read=stats.records_read - before.records_read,
+            records_kept=stats.records_kept - before.records_kept,
+            failures=failures,
+            kept_by_host={
+                h: n - before.kept_by_host.get(h, 0)
+                for h, n in stats.kept_by_host.items()
+                if n != before.kept_by_host.get(h, 0)
+            },
+        )
+
+
+@dataclass
+class ArchiveScan:
+    """One archive scanned elsewhere (a Dask worker): what `iter_archive` gave, and its counts."""
+
+    location: str
+    items: list[Page | PageResult | ArchiveRead]
+    stats: SourceStats
+
+
+def scan_archive(
+    location: str,
+    hosts: HostFilter | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fetch: FetchConfig | None = None,
+) -> ArchiveScan:
+    """Scan one archive whole and return only what it keeps: its pages (a few in a CC-NEWS file), its
+    failures and its marker. Memory holds the kept pages of the one file."""
+    stats = SourceStats()
+    items = list(iter_archive(location, hosts, stats, max_bytes=max_bytes, fetch=fetch))
+    return ArchiveScan(location, items, stats)
+
+
+def _size(stream: IO[bytes] | RemoteFile) -> int | None:
+    if isinstance(stream, RemoteFile):
+        return stream.size
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError):
+        return None
 
 
 def _bytes_read(stream: IO[bytes] | RemoteFile) -> int:
@@ -282,7 +349,7 @@ class _Scanner:
             try:
                 record.parse_http(auto_decode="all")
             except OSError as exc:
-                return self._fail(start, f"unreadable HTTP headers: {_describe(exc)}", url)
+                return self._fail(start, _why_unparsed(block, exc), url)
             http = record.http_headers
         if self._skip_by_http_headers(record, start, is_http, parsed=True):
             return None
@@ -384,7 +451,10 @@ class _Scanner:
         length = _CONTENT_LENGTH.search(head, 0, max(blank, 0))
         if blank < 0 or length is None:
             return None
-        return start + blank + 4 + int(length.group(1))
+        end = start + blank + 4 + int(length.group(1))
+        self.stream.seek(end)
+        after = _read_up_to(self.stream, 4)  # the blank line that closes a record
+        return end + len(after) - len(after.lstrip(b"\r\n"))
 
     def _next_sync_point(self, start: int) -> int | None:
         """Offset of the next place a record can start: a gzip member header, or a ``WARC/1.x`` line.
@@ -455,6 +525,14 @@ def _plain_tail_problem(tail: bytes) -> tuple[int, str | None]:
     except OSError as exc:
         return offset, f"bytes after the last record that are not a record ({_describe(exc)})"
     return 0, None
+
+
+def _why_unparsed(block: bytes, exc: OSError) -> str:
+    """FastWARC starts decoding as it parses the HTTP headers: say which of the two failed."""
+    head, blank, _ = block.partition(b"\r\n\r\n")
+    if blank and head.startswith(b"HTTP/"):
+        return f"payload does not decode: {_describe(exc)}"
+    return f"unreadable HTTP headers: {_describe(exc)}"
 
 
 def _declared_length(record: Any) -> int | None:

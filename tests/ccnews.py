@@ -132,7 +132,9 @@ def write_ccnews(
                 headers = [("Location", url + "?amp"), ("Content-Type", "text/html")]
                 _write_exchange(writer, url, "301 Moved Permanently", headers, b"<html>moved</html>", when)
             elif roll < 0.09:
-                _write_exchange(writer, url, "404 Not Found", [("Content-Type", "text/html")], b"<html>gone</html>", when)
+                _write_exchange(
+                    writer, url, "404 Not Found", [("Content-Type", "text/html")], b"<html>gone</html>", when
+                )
             else:
                 body = _other_page(rng, pool, host, slot, rng.randint(*paragraphs))
                 _write_exchange(writer, url, "200 OK", [("Content-Type", "text/html; charset=utf-8")], body, when)

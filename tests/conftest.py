@@ -53,6 +53,16 @@ def shared_prefect_env(prefect_api, tmp_path_factory) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[object]:
+    """A local Dask cluster of two workers, shared by the tests of the Dask task runner. Threads in this
+    process: quick to start, and the workers see the session's Prefect API."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"

@@ -160,10 +160,11 @@ class ArchiveRead:
     kept_by_host: dict[str, int] = field(default_factory=dict)
 
 
-# What the ingest engine takes: a file path (read when its batch is prepared), a Page already in memory,
-# a PageResult an earlier step already decided (a fetch failure, a broken archive record), or the
-# marker of an archive file read to its end.
-WorkItem = str | Page | PageResult | ArchiveRead
+# What the stages take: a file path (read when its batch is prepared), a Page already in memory, or a
+# PageResult an earlier step already decided (a fetch failure, a broken archive record).
+PageItem = str | Page | PageResult
+# What the ingest engine takes: page items, and the marker of each archive file read to its end.
+WorkItem = PageItem | ArchiveRead
 
 
 @dataclass

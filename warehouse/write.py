@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from breaknews.warehouse import runs
-from breaknews.warehouse.models import Article, Caption, LoadCounts, PageResult, ParagraphPair
+from breaknews.warehouse.models import ArchiveRead, Article, Caption, LoadCounts, PageResult, ParagraphPair
 
 _ARTICLE_COLUMNS = [
     "article_id",
@@ -88,16 +88,22 @@ def _ids_param(values: Sequence[str]) -> list[list[str]]:
 
 
 def write_batch(
-    con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], extractor_version: str
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    results: Sequence[PageResult],
+    extractor_version: str,
+    archives: Sequence[ArchiveRead] = (),
 ) -> LoadCounts:
-    """Write one batch atomically: raw pages, articles and parts, revisions, failures, run counts.
-    ``extractor_version`` is the version the run extracts with: it vouches for the pages it saw."""
+    """Write one batch atomically: raw pages, articles and parts, revisions, failures, run counts, and
+    the archive files whose last pages are in it. ``extractor_version`` is the version the run
+    extracts with: it vouches for the pages it saw."""
     now = datetime.now(UTC)
     counts = LoadCounts(pages_seen=len(results))
     con.execute("BEGIN")
     try:
         _load(con, run_id, results, now, counts, extractor_version)
         runs.add_counts(con, run_id, counts.as_columns())
+        runs.record_archive_files(con, run_id, archives, now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

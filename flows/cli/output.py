@@ -26,6 +26,14 @@ def print_summary(summary: Any) -> None:
             f" {records['records_revisit']} revisits, {records['records_not_html']} not HTML,"
             f" {records['records_not_ok']} not HTTP 2xx\n"
         )
+    if records.get("archives_read") or records.get("archives_skipped"):
+        out.write(
+            f"  archives:     {records['archives_read']} read, {records['archives_skipped']} already read (left out);"
+            f" {records['bytes_read'] / 1e6:,.1f} MB read\n"
+        )
+        by_host = getattr(summary, "kept_by_host", None) or {}
+        hosts = ", ".join(f"{host} {kept}" for host, kept in sorted(by_host.items(), key=lambda hk: (-hk[1], hk[0])))
+        out.write(f"  kept:         {records['records_kept']} records{': ' + hosts if hosts else ''}\n")
     out.write(f"  failures:     {c.failures}\n")
     for source, stage, reason in summary.failures[:FAILURES_SHOWN]:
         out.write(f"    [{stage}] {source}: {reason}\n")

@@ -1,0 +1,191 @@
+"""CC-NEWS scans: breaknews against a bare FastWARC loop, and archives spread over a Dask cluster.
+
+    .venv/bin/python bench/bench_ccnews.py               # both parts
+    .venv/bin/python bench/bench_ccnews.py --part scan   # 1. one CC-NEWS-like file, ingest vs bare loop
+    .venv/bin/python bench/bench_ccnews.py --part dask   # 2. N files on 2 Dask workers vs 1
+
+1. One CC-NEWS-like file (`tests/ccnews.py`: 12,000 responses of 42 other hosts, each with its request
+   and metadata record, gzip per record, ~94 MB, 30 BreakNews articles among them). The baseline is a
+   bare FastWARC loop over it: response records only, a host check on WARC-Target-URI, the matching
+   payloads read. Against it, an `ingest-pages` flow run into a fresh (migrated) warehouse, in this
+   process under `prefect_test_harness`: the run's own time (the summary's seconds: lock, ledger,
+   scan, extraction, loading) and the whole flow call (Prefect's flow-run bookkeeping added). Bare
+   loop and ingest alternate, ROUNDS times; each round's ratio is printed, and the median judged
+   (goal: run ≤ 2× bare loop), with the same 30 records found by both.
+2. FILES CC-NEWS-like files scanned on a local Dask cluster (worker processes, one thread each) of 2
+   workers and of 1: the bare scan (`scan_archive` mapped over the files with Dask's own client) and
+   the ingest flow with `--task-runner dask` on the same cluster. Prints the speed-up of 2 workers
+   over 1 (goal ≥ 1.7× on 2 cores) and MB/s per core of the scan.
+
+Generated files are cached in $TMPDIR/breaknews-bench (delete it to make them again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType  # noqa: E402
+
+from tests.ccnews import write_ccnews  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "breaknews-bench"
+
+
+def ccnews_file(name: str, **kwargs: int) -> Path:
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"{name}.warc.gz"
+    if not path.exists():
+        started = time.perf_counter()
+        partial = path.with_suffix(".part")
+        write_ccnews(partial, **kwargs)
+        partial.rename(path)
+        print(f"  (wrote {path.name}: {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.0f} s)")
+    return path
+
+
+def bare_loop(path: Path) -> tuple[int, int]:
+    """The baseline: response records only, host check on WARC-Target-URI, matching payloads read."""
+    kept = size = 0
+    with open(path, "rb") as handle:
+        for record in ArchiveIterator(handle, record_types=WarcRecordType.response, parse_http=False):
+            host = urlsplit(record.headers.get("WARC-Target-URI")).hostname or ""
+            if host == "breaknews.com" or host.endswith(".breaknews.com"):
+                record.parse_http()
+                size += len(record.reader.read())
+                kept += 1
+    return kept, size
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def fresh_db(folder: Path, name: str) -> str:
+    from breaknews.warehouse.migrate import open_migrated
+
+    db = folder / f"{name}.duckdb"
+    for leftover in folder.glob(f"{name}.duckdb*"):
+        leftover.unlink()
+    open_migrated(db)  # the command migrates before its flow starts: not part of the run
+    return str(db)
+
+
+def part_scan(rounds: int) -> bool:
+    from breaknews.flows.ingest import ingest_pages
+
+    print("1. one CC-NEWS-like file: ingest vs a bare FastWARC loop")
+    path = ccnews_file("ccnews-12000", responses=12_000, breaknews=30)
+    mb = path.stat().st_size / 1e6
+    print(f"   {path.name}: {mb:.1f} MB, load average {os.getloadavg()[0]:.2f}")
+    ratios, flow_ratios, bares, runs = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(rounds):
+            t_bare, (kept, _) = timed(bare_loop, path)
+            db = fresh_db(Path(tmp), f"scan{i}")
+            t_flow, summary = timed(ingest_pages, paths=[str(path)], db=db)
+            assert summary.counts.articles_new == kept == 30, (summary.counts, kept)
+            assert summary.source_counts["records_kept"] == kept
+            bares.append(t_bare)
+            runs.append(summary.seconds)
+            ratios.append(summary.seconds / t_bare)
+            flow_ratios.append(t_flow / t_bare)
+            print(
+                f"   round {i + 1}: bare loop {t_bare:.2f} s ({kept} kept); ingest run {summary.seconds:.2f} s"
+                f" = {ratios[-1]:.2f}x, flow call {t_flow:.2f} s = {flow_ratios[-1]:.2f}x"
+                f" (load {os.getloadavg()[0]:.2f})"
+            )
+    ratio = statistics.median(ratios)
+    print(
+        f"   median: bare {statistics.median(bares):.2f} s ({mb / statistics.median(bares):.0f} MB/s),"
+        f" run {statistics.median(runs):.2f} s; run / bare loop {ratio:.2f}x (goal <= 2x)"
+        f" {'ok' if ratio <= 2 else 'MISS'}; flow call / bare loop {statistics.median(flow_ratios):.2f}x"
+    )
+    return ratio <= 2
+
+
+def part_dask(files: int, responses: int, rounds: int) -> bool:
+    from distributed import Client, LocalCluster
+
+    from breaknews.flows.runners import ingest_flow
+    from breaknews.tasks.warc import scan_archive
+
+    print(f"2. {files} CC-NEWS-like files on a local Dask cluster: 2 workers vs 1")
+    paths = [
+        ccnews_file(
+            f"ccnews-{responses}-{n}", responses=responses, breaknews=8, seed=100 + n, first_uid=4_000_000 + n * 100
+        )
+        for n in range(files)
+    ]
+    mb = sum(p.stat().st_size for p in paths) / 1e6
+    print(f"   {mb:.0f} MB in all; load average {os.getloadavg()[0]:.2f}")
+    scan: dict[int, list[float]] = {1: [], 2: []}
+    ingest: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(rounds):
+            for workers in (1, 2):
+                with (
+                    LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                    ) as cluster,
+                    Client(cluster) as client,
+                ):
+                    client.run(lambda: __import__("breaknews.tasks.warc"))  # imports before the clock
+                    t_scan, results = timed(lambda: client.gather(client.map(scan_archive, [str(p) for p in paths])))
+                    assert sum(r.stats.records_kept for r in results) == 8 * files
+                    db = fresh_db(Path(tmp), f"dask{i}-{workers}")
+                    flow = ingest_flow("dask", dask_address=cluster.scheduler_address)
+                    summary = flow(paths=[str(p) for p in paths], db=db, task_runner="dask")
+                    assert summary.counts.articles_new == 8 * files, summary.counts
+                scan[workers].append(t_scan)
+                ingest[workers].append(summary.seconds)
+                print(
+                    f"   round {i + 1}, {workers} worker(s): scan {t_scan:.2f} s ({mb / t_scan / workers:.0f} MB/s per"
+                    f" core), ingest run {summary.seconds:.2f} s (load {os.getloadavg()[0]:.2f})"
+                )
+    s1, s2 = statistics.median(scan[1]), statistics.median(scan[2])
+    i1, i2 = statistics.median(ingest[1]), statistics.median(ingest[2])
+    verdict = "ok" if s1 / s2 >= 1.7 else "MISS"
+    print(
+        f"   median scan: 1 worker {s1:.2f} s ({mb / s1:.0f} MB/s per core), 2 workers {s2:.2f} s"
+        f" ({mb / s2 / 2:.0f} MB/s per core): speed-up {s1 / s2:.2f}x (goal >= 1.7x) {verdict}"
+    )
+    print(f"   median ingest run with --task-runner dask: 1 worker {i1:.2f} s, 2 workers {i2:.2f} s: {i1 / i2:.2f}x")
+    return s1 / s2 >= 1.7
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("scan", "dask", "all"), default="all")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--files", type=int, default=6, help="files for the Dask part (default 6)")
+    parser.add_argument("--responses", type=int, default=4000, help="responses per file in the Dask part")
+    args = parser.parse_args()
+
+    from prefect.testing.utilities import prefect_test_harness
+
+    ok = True
+    with prefect_test_harness(server_startup_timeout=120):
+        if args.part in ("scan", "all"):
+            ok &= part_scan(args.rounds)
+        if args.part in ("dask", "all"):
+            ok &= part_dask(args.files, args.responses, max(1, args.rounds // 2))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
