@@ -69,23 +69,24 @@ def ingest_pages(
     for listed in warc_lists:
         archives += [a for a in read_warc_list(listed, warc_base, fetch) if a not in archives]
     sources = " ".join([*paths, *(f"--warc-list {listed}" for listed in warc_lists)])
-    if not archives:
-        return _ingest(sources, files, len(files), db_file, batch_size, workers, show_progress, lock_wait_seconds)
-    host_filter = HostFilter(tuple(hosts or ()))
-    stats = SourceStats(bytes_total=sum(_size(a) for a in archives if not is_remote(a)))
-    if not rescan:
-        archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
-    items: Iterable[WorkItem]
-    if task_runner == "dask":
-        scans = _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats)
-        items = chain(pages, scans)
-    else:
-        items = iter_work_items([*pages, *archives], host_filter, stats, max_bytes=max_bytes, fetch=fetch)
+    items: Iterable[WorkItem] = files
+    total: int | None = len(files)
+    stats = None
+    if archives:
+        host_filter = HostFilter(tuple(hosts or ()))
+        stats = SourceStats(bytes_total=sum(_size(a) for a in archives if not is_remote(a)))
+        if not rescan:
+            archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
+        if task_runner == "dask":
+            items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats))
+        else:
+            items = iter_work_items([*pages, *archives], host_filter, stats, max_bytes=max_bytes, fetch=fetch)
+        total = None
     return run_ingest(
         command="ingest",
         sources=sources,
         items=items,
-        total=None,
+        total=total,
         db=db_file,
         batch_size=batch_size,
         workers=workers,
@@ -93,29 +94,6 @@ def ingest_pages(
         lock_wait_seconds=lock_wait_seconds,
         source_stats=stats,
         task_runner=task_runner,
-    )
-
-
-def _ingest(
-    sources: str,
-    files: list[str],
-    total: int,
-    db: str,
-    batch_size: int,
-    workers: int | None,
-    show_progress: bool,
-    lock_wait_seconds: float,
-) -> IngestSummary:
-    return run_ingest(
-        command="ingest",
-        sources=sources,
-        items=files,
-        total=total,
-        db=db,
-        batch_size=batch_size,
-        workers=workers,
-        show_progress=show_progress,
-        lock_wait_seconds=lock_wait_seconds,
     )
 
 

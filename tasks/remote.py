@@ -111,6 +111,12 @@ class RemoteFile:
         self._pos = offset
         return offset
 
+    @property
+    def held(self) -> int:
+        """Bytes of the file held in memory now (the window behind the read position, and what has
+        arrived ahead of it)."""
+        return len(self._buf)
+
     def seekable(self) -> bool:
         return True
 

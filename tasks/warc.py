@@ -244,6 +244,7 @@ class _Scanner:
         self.base_done = stats.bytes_done
         self.gzipped = False
         self.last_failed = False  # the last record looked at became a failure
+        self.any_record = False  # a record was read: the file is a WARC file, however damaged
 
     def records(self) -> Iterator[Page | PageResult]:
         self.stream.seek(0)
@@ -256,6 +257,7 @@ class _Scanner:
             try:
                 for record in ArchiveIterator(self.stream, record_types=_PAGE_TYPES, parse_http=False):
                     start = record.stream_pos
+                    self.any_record = True
                     if corrupt is not None:
                         yield self._skipped(corrupt, start)
                         corrupt = None
@@ -282,13 +284,17 @@ class _Scanner:
                     if end is not None and (resume is None or resume > end) and not self._only_padding(end, resume):
                         corrupt = corrupt or (end, _describe(exc))
             else:
-                if corrupt is not None:
+                if corrupt is not None and not self.any_record:
+                    yield self._cut(0, f"not a WARC file: {corrupt[1]}")
+                elif corrupt is not None:
                     yield self._cut(corrupt[0], f"corrupt to the end of the file: {corrupt[1]}")
                 elif start is not None and not self.last_failed:
                     yield from self._check_end(start)
                 return
             if resume is None:
-                if corrupt is not None:
+                if corrupt is not None and not self.any_record:
+                    yield self._cut(0, f"not a WARC file: {corrupt[1]}")
+                elif corrupt is not None:
                     yield self._cut(corrupt[0], f"the end of the file is not a complete record: {corrupt[1]}")
                 return
             position = resume

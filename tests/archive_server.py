@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,6 +105,11 @@ class ArchiveServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: ArchiveServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that stops reading mid-file (it seeks back, or gives up) resets the connection.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -299,3 +299,11 @@ def test_cli_max_bytes_applies_to_archive_records(db_path, tmp_path, capsys):
     assert [stage for stage, _ in failures] == ["warc", "warc"]
     assert all("the cap is 2,000" in reason for _, reason in failures)
     assert rows(db_path, "SELECT count(*) FROM articles") == [(0,)]
+
+
+def test_a_file_that_is_no_warc_is_one_failure(tmp_path):
+    path = tmp_path / "page.warc.gz"
+    path.write_bytes(fixture_page("modern-marker1").read_bytes())  # an HTML page, misnamed
+    pages, failures, stats = read_all(path)
+    assert pages == [] and len(failures) == 1 and stats.archives_read == 1  # read to its end: nothing more in it
+    assert failures[0].stage == "warc" and failures[0].reason.startswith("not a WARC file")
