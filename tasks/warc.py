@@ -45,6 +45,7 @@ from breaknews.warehouse.models import ArchiveRead, Page, PageResult, SourceStat
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_LINE = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
+_BLANK = re.compile(rb"[\r\n\x00 ]*")
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SCAN_CHUNK = 1 << 20
@@ -283,19 +284,13 @@ class _Scanner:
                     end = self._record_end(start)
                     if end is not None and (resume is None or resume > end) and not self._only_padding(end, resume):
                         corrupt = corrupt or (end, _describe(exc))
-            else:
-                if corrupt is not None and not self.any_record:
-                    yield self._cut(0, f"not a WARC file: {corrupt[1]}")
-                elif corrupt is not None:
-                    yield self._cut(corrupt[0], f"corrupt to the end of the file: {corrupt[1]}")
-                elif start is not None and not self.last_failed:
+            else:  # the file's end
+                if corrupt is None and start is not None and not self.last_failed:
                     yield from self._check_end(start)
-                return
+                resume = None
             if resume is None:
-                if corrupt is not None and not self.any_record:
-                    yield self._cut(0, f"not a WARC file: {corrupt[1]}")
-                elif corrupt is not None:
-                    yield self._cut(corrupt[0], f"the end of the file is not a complete record: {corrupt[1]}")
+                if corrupt is not None:
+                    yield self._unfinished(corrupt)
                 return
             position = resume
 
@@ -408,6 +403,13 @@ class _Scanner:
         reason = f"corrupt record (skipped {resume - begin:,} bytes to the next record): {cause}"
         return _failure(self.location, begin, "warc", reason)
 
+    def _unfinished(self, corrupt: tuple[int, str]) -> PageResult:
+        """The failure for a corrupt stretch that runs to the end of the file."""
+        begin, cause = corrupt
+        if not self.any_record:
+            return self._cut(0, f"not a WARC file: {cause}")
+        return self._cut(begin, f"corrupt to the end of the file: {cause}")
+
     def _cut(self, begin: int, reason: str) -> PageResult:
         return _failure(self.location, begin, "warc", reason)
 
@@ -504,17 +506,23 @@ def _read_up_to(stream: IO[bytes] | RemoteFile, size: int) -> bytes:
 
 
 def _gzip_tail_problem(tail: bytes) -> tuple[int, str | None]:
-    """(offset in ``tail``, what is wrong) for gzip members that do not end whole."""
-    offset = 0
-    while tail[offset:].strip(b"\r\n\x00 "):
+    """(offset in ``tail``, what is wrong) for gzip members that do not end whole. Fed in slices, so
+    a tail of many small members costs its length, not its length times its members."""
+    view = memoryview(tail)
+    offset = 0  # where the current member starts
+    while not _BLANK.fullmatch(view[offset:]):
         inflater = zlib.decompressobj(31)
-        try:
-            inflater.decompress(tail[offset:])
-        except zlib.error as exc:
-            return offset, f"bytes after the last record that are not a gzip member ({exc})"
-        if not inflater.eof:
-            return offset, "its last gzip member ends early"
-        offset = len(tail) - len(inflater.unused_data)
+        position = offset
+        while not inflater.eof:
+            piece = view[position : position + _SCAN_CHUNK]
+            if not piece:
+                return offset, "its last gzip member ends early"
+            try:
+                inflater.decompress(piece)
+            except zlib.error as exc:
+                return offset, f"bytes after the last record that are not a gzip member ({exc})"
+            position += len(piece)
+        offset = position - len(inflater.unused_data)
     return 0, None
 
 
