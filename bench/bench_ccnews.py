@@ -158,7 +158,7 @@ def _inflate(path: str) -> int:
 
 def machine_speedup(paths: list[Path]) -> float:
     """What 2 processes get over 1 on this machine right now, for CPU work of the same kind (inflating
-    the same files with zlib, no Dask, no breaknews): the ceiling for the Dask speed-up in this run."""
+    the same files with gzip, no Dask, no breaknews): the ceiling for the Dask speed-up in this run."""
     context = multiprocessing.get_context("spawn")
     times = {}
     for workers in (1, 2):

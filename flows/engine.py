@@ -230,9 +230,11 @@ def run_ingest(
                     in_flight.append(_Decided(results, archives))
                 else:
                     in_flight.append(_Extracting(extract_batch.submit(decided, KnownPages(known), pool), archives))
-                # An archive file read to its end is loaded now, not after later batches: a run
-                # interrupted while reading the next file has recorded this one.
-                while in_flight and (archives or len(in_flight) > max(workers, 1)):
+                # An archive file read to its end is loaded before the next file is read: a run
+                # interrupted while reading it has recorded this one. On a cluster the files are
+                # scanned elsewhere and the newest file's extraction may overlap the next one's.
+                keep = (1 if task_runner == "dask" else 0) if archives else max(workers, 1)
+                while len(in_flight) > keep:
                     loader.take(in_flight.popleft().result())
             while in_flight:
                 loader.take(in_flight.popleft().result())
