@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="a saved page, a .warc/.warc.gz file, a folder searched recursively, or an article URL",
+        help="a saved page, a .warc/.warc.gz file or URL, a folder searched recursively, or an article URL",
     )
     _add_db(ingest)
     ingest.add_argument(
@@ -192,7 +192,7 @@ def _add_archive_options(ingest: argparse.ArgumentParser) -> None:
 
 
 def add_site_options(ingest: argparse.ArgumentParser) -> None:
-    live = ingest.add_argument_group("live ingestion")
+    live = ingest.add_argument_group("fetching (the live site, article URLs, archive URLs and lists)")
     live.add_argument(
         "--site",
         nargs="?",
