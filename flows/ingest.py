@@ -74,7 +74,7 @@ def ingest_pages(
     stats = None
     if archives:
         host_filter = HostFilter(tuple(hosts or ()))
-        stats = SourceStats(bytes_total=sum(_size(a) for a in archives if not is_remote(a)))
+        stats = SourceStats(bytes_total=sum(_size(f) for f in [*pages, *archives] if not is_remote(f)))
         if not rescan:
             archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
         if task_runner == "dask":
