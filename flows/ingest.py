@@ -74,9 +74,10 @@ def ingest_pages(
     stats = None
     if archives:
         host_filter = HostFilter(tuple(hosts or ()))
-        stats = SourceStats(bytes_total=sum(_size(f) for f in [*pages, *archives] if not is_remote(f)))
+        stats = SourceStats()
         if not rescan:
             archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
+        stats.bytes_total = sum(_size(f) for f in [*pages, *archives] if not is_remote(f))
         if task_runner == "dask":
             items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats))
         else:
