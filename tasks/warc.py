@@ -3,9 +3,10 @@ or streamed over HTTP (`tasks/remote.py`), parsed with FastWARC (Resiliparse).
 
 Built for archives where our pages are a small share (a CC-NEWS file mixes thousands of sites): FastWARC
 passes over warcinfo, request and metadata records without handing them to Python, and a response is
-judged on its WARC headers alone (type, the host of WARC-Target-URI) before any of its bytes are
-decompressed past the header or parsed as HTTP. Only a record of a wanted host has its HTTP headers
-parsed and its payload read and decoded (chunked transfer, gzip/brotli content encoding).
+judged on its WARC headers alone (type, the host of WARC-Target-URI) before any of it is parsed as HTTP,
+read or content-decoded (its gzip member is still inflated, in Rust, to reach the next record: gzip
+has no way to skip). Only a record of a wanted host has its HTTP headers parsed and its payload read
+and decoded (chunked transfer, gzip/brotli content encoding).
 
 What FastWARC does not do for us, and this module adds:
 
