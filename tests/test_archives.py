@@ -125,6 +125,13 @@ def test_a_paths_list_is_read_gzipped_and_resolved_against_the_base(prefect_api,
     assert [r.path for r in server.requests[requested:]] == [f"/{MONTH}/warc.paths.gz"]
 
 
+def test_a_paths_list_that_cannot_be_read_ends_the_run_before_it_starts(prefect_api, server, db_path, capsys):
+    assert main(["ingest", "--warc-list", server.url("no/warc.paths.gz"), "--db", str(db_path), "--rate", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the archive list" in err and "HTTP 404" in err
+    assert rows(db_path, "SELECT count(*) FROM ingest_runs") == [(0,)]
+
+
 def test_a_paths_list_on_disk(tmp_path, month):
     listing = tmp_path / "lists" / "warc.paths"
     listing.parent.mkdir()
