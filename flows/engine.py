@@ -10,21 +10,25 @@ by the run (`LazyPool`), the flow's threads, or a Dask cluster.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
 import time
 import uuid
+from asyncio import CancelledError
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 import duckdb
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from breaknews.flows.artifacts import publish_summary
 from breaknews.flows.progress import Progress
@@ -33,7 +37,7 @@ from breaknews.tasks.load import load_results
 from breaknews.tasks.pipeline import init_worker, process_item, process_item_in_worker, skip_known
 from breaknews.warehouse import runs
 from breaknews.warehouse.connect import ingest_lock, writer
-from breaknews.warehouse.errors import WarehouseError
+from breaknews.warehouse.errors import BreaknewsError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
 from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageItem, PageResult, SourceStats, WorkItem
 
@@ -47,6 +51,26 @@ _POOL_THRESHOLD = 400
 _POOL_MIN_BATCH = 64
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def quiet_failure(fn: Callable[P, R]) -> Callable[P, R]:
+    """For a flow's function: an error breaknews raises on purpose (a busy warehouse, a warehouse that
+    cannot be opened) ends the flow run in Prefect's Failed state with the error's message, instead of
+    Prefect logging it as an ERROR with a 40-line traceback before the command prints its one line.
+    The caller of the flow still gets the exception (Prefect raises a Failed state's data)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except BreaknewsError as exc:
+            return cast(R, Failed(data=exc, message=str(exc)))
+
+    return run
+
+
 @dataclass
 class IngestSummary:
     run_id: str
@@ -57,6 +81,7 @@ class IngestSummary:
     seconds: float = 0.0
     source_counts: dict[str, int] = field(default_factory=dict)  # archives and WARC records: read, kept, skipped
     kept_by_host: dict[str, int] = field(default_factory=dict)  # WARC records kept, by host
+    not_regular: list[str] = field(default_factory=list)  # paths skipped unopened: FIFOs, sockets, devices
 
 
 class KnownPages:
@@ -148,9 +173,20 @@ class _Extracting:
         return batch
 
 
+class RunArticles:
+    """The articles a run has seen so far (article_id -> has an English version), so each batch's
+    translation counts are its change to the run's distinct totals. A plain object, so Prefect passes
+    it to the load task as it is instead of walking its keys."""
+
+    def __init__(self) -> None:
+        self.translated: dict[str, bool] = {}
+
+
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def load_batch_task(db: str, run_id: str, batch: ResultBatch) -> LoadCounts:
-    return load_results(db, run_id, batch.results, batch.archives)
+def load_batch_task(db: str, run_id: str, batch: ResultBatch, seen: RunArticles) -> LoadCounts:
+    # ``seen`` is only read here; the loader adds the batch's articles once the batch has committed,
+    # so a retried batch counts against the same totals.
+    return load_results(db, run_id, batch.results, seen.translated, batch.archives)
 
 
 def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -190,6 +226,8 @@ def run_ingest(
     force: bool = False,
     source_stats: SourceStats | None = None,
     task_runner: str = "processes",
+    max_bytes: int | None = None,
+    not_regular: Sequence[str] = (),
 ) -> IngestSummary:
     """Shared body of every ingest flow: any iterable of work items, any source.
 
@@ -198,7 +236,8 @@ def run_ingest(
     the run's ledger row gets the generator's skip counts. ``task_runner`` says where extraction runs:
     ``processes`` (a process pool owned by the run), ``threads`` (in the flow's threads), ``dask``
     (each batch is a task run on the flow's Dask task runner, so on the cluster's workers). Loading
-    always stays here: the warehouse has one writer."""
+    always stays here: the warehouse has one writer. A page file larger than ``max_bytes`` fails
+    unread; ``not_regular`` are the paths the listing skipped (not regular files), for the ledger."""
     started = time.monotonic()
     with ingest_lock(db, lock_wait_seconds):
         open_migrated(db)
@@ -211,11 +250,14 @@ def run_ingest(
                 sources=sources,
                 flow_run_id=flow_run.get_id(),
                 extractor_version=versions.EXTRACTOR_VERSION,
+                files_not_regular=len(not_regular),
             )
             known = frozenset() if force else runs.known_page_hashes(con, versions.EXTRACTOR_VERSION)
         workers = _choose_workers(workers, total, task_runner)
         pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
-        summary = IngestSummary(run_id=run_id, db=db, status="running", counts=LoadCounts())
+        summary = IngestSummary(
+            run_id=run_id, db=db, status="running", counts=LoadCounts(), not_regular=list(not_regular)
+        )
         progress = Progress(total, source_stats) if show_progress else None
         try:
             in_flight: deque[Any] = deque()
@@ -224,7 +266,7 @@ def run_ingest(
                 archives = [item for item in batch if isinstance(item, ArchiveRead)]
                 # Read and hash here: pages this extractor version already made (and unreadable
                 # files) are decided at once, and a batch of nothing else costs no task run.
-                decided = [skip_known(item, known) for item in batch if not isinstance(item, ArchiveRead)]
+                decided = [skip_known(item, known, max_bytes) for item in batch if not isinstance(item, ArchiveRead)]
                 results = [item for item in decided if isinstance(item, PageResult)]
                 if len(results) == len(decided):
                     in_flight.append(_Decided(results, archives))
@@ -241,8 +283,8 @@ def run_ingest(
             loader.flush()
             summary.status = "completed"
         except BaseException as exc:
-            summary.status = "failed"
-            _finish(db, run_id, "failed", f"{type(exc).__name__}: {exc}", source_stats)
+            summary.status, message = _ending(exc)
+            _finish(db, run_id, summary.status, message, source_stats)
             raise
         finally:
             if progress:
@@ -256,6 +298,22 @@ def run_ingest(
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
     return summary
+
+
+def _ending(exc: BaseException) -> tuple[str, str]:
+    """The ledger status and message of a run ended by ``exc``: an interruption (Ctrl-C, SIGTERM, which
+    is how Prefect cancels a run) is `cancelled`, anything else `failed`. Batches already loaded stay,
+    and so do their counts."""
+    # The row's counts say what was loaded: a batch can commit just before the interruption reaches
+    # the flow, so the flow's own tally may be one batch short.
+    kept = "the pages this row counts were loaded and are kept; run again for the rest"
+    if isinstance(exc, KeyboardInterrupt):
+        return "cancelled", f"interrupted (Ctrl-C or SIGINT): {kept}"
+    if isinstance(exc, TerminationSignal):
+        return "cancelled", f"cancelled (signal {exc.signal}, as Prefect cancels a run): {kept}"
+    if isinstance(exc, CancelledError):
+        return "cancelled", f"cancelled: {kept}"
+    return "failed", f"{type(exc).__name__}: {exc}"
 
 
 def _choose_workers(workers: int | None, total: int | None, task_runner: str = "processes") -> int:
@@ -276,6 +334,7 @@ class _Loader:
     def __init__(self, db: str, run_id: str, summary: IngestSummary, progress: Progress | None) -> None:
         self.db, self.run_id, self.summary, self.progress = db, run_id, summary, progress
         self.pending: list[PageResult] = []
+        self.seen = RunArticles()
 
     def take(self, batch: ResultBatch) -> None:
         if self.progress:
@@ -285,7 +344,7 @@ class _Loader:
             if len(self.pending) >= _DEFERRED_SKIPS:
                 self.flush()
             return
-        if self.pending:  # held skips come before this batch: one transaction for both
+        if self.pending and batch.archives:  # the file's held skips go in with its record: one transaction
             batch = ResultBatch(self.pending + batch.results, batch.archives)
             self.pending = []
         self._load(batch)
@@ -296,7 +355,8 @@ class _Loader:
             self._load(ResultBatch(pending))
 
     def _load(self, batch: ResultBatch) -> None:
-        counts = load_batch_task(self.db, self.run_id, batch)
+        counts = load_batch_task(self.db, self.run_id, batch, self.seen)
+        self.seen.translated.update(counts.translation_seen)
         self.summary.counts.add(counts)
         self.summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in batch.results if r.failed)
 

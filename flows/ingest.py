@@ -19,7 +19,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items, read_warc_list
 from breaknews.tasks.remote import is_remote
@@ -30,10 +30,13 @@ from breaknews.warehouse.migrate import open_migrated
 from breaknews.warehouse.models import PageResult, SourceStats, WorkItem
 
 
-def list_pages(paths: list[str]) -> list[str]:
-    """The page and archive files under ``paths``. A plain function, not a task: a walk of folders
-    is no boundary worth a task run, and Prefect would keep a record per returned path."""
-    return list(iter_page_files(paths, archives=True))
+def list_pages(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The page and archive files under ``paths``, and the paths left out because they are not regular
+    files (FIFOs, sockets, devices: never opened). A plain function, not a task: a walk of folders is
+    no boundary worth a task run, and Prefect would keep a record per returned path."""
+    not_regular: list[str] = []
+    files = list(iter_page_files(paths, archives=True, not_regular=not_regular))
+    return files, not_regular
 
 
 @task(name="scan-archive", cache_policy=NO_CACHE)
@@ -43,6 +46,7 @@ def scan_archive_task(location: str, hosts: HostFilter, max_bytes: int, fetch: F
 
 
 @flow(name="ingest-pages", validate_parameters=False)
+@quiet_failure
 def ingest_pages(
     paths: list[str],
     db: str | None = None,
@@ -61,9 +65,10 @@ def ingest_pages(
     """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
     (.warc, .warc.gz: paths, http(s) URLs, and the files the path lists ``warc_lists`` name), keeping
     the archived pages of ``hosts`` (default: the BreakNews hosts). Archive files an earlier run read
-    to their end with the same hosts are left out unless ``rescan``."""
+    to their end with the same hosts are left out unless ``rescan``. A page file larger than
+    ``max_bytes`` fails unread, and so does an archive record larger than that."""
     db_file = str(resolve_db_path(db))
-    files = list_pages([p for p in paths if not is_remote(p)])
+    files, not_regular = list_pages([p for p in paths if not is_remote(p)])
     pages = [f for f in files if not is_warc_path(f)]
     archives = list(dict.fromkeys(chain((f for f in files if is_warc_path(f)), (p for p in paths if is_remote(p)))))
     for listed in warc_lists:
@@ -95,6 +100,8 @@ def ingest_pages(
         lock_wait_seconds=lock_wait_seconds,
         source_stats=stats,
         task_runner=task_runner,
+        max_bytes=max_bytes,
+        not_regular=not_regular,
     )
 
 

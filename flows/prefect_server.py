@@ -48,6 +48,27 @@ class ServerError(BreaknewsError):
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
+# What the kept server runs, and why. Prefect's server runs a set of background services, each waking
+# on its own loop; breaknews uses schedules (serve), deployment concurrency limits and the UI, nothing
+# else. Measured idle cost in bench/bench_server_idle.py.
+SERVER_SETTINGS = {
+    # Workers and work pools going offline: breaknews runs no workers (serve runs its own runs).
+    "PREFECT_SERVER_SERVICES_FOREMAN_ENABLED": "false",
+    # Runs marked Late: serve clears leftover runs itself and never starts a late one (issue 11).
+    "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false",
+    # Paused flow runs timing out: breaknews never pauses a run.
+    "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
+    # Sub-runs of cancelled parents: breaknews has no subflows; serve cancels its own runs.
+    "PREFECT_SERVER_SERVICES_CANCELLATION_CLEANUP_ENABLED": "false",
+    # Automations (reactive and proactive triggers): breaknews defines none.
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    # Leases of log-cleanup messages: kept, but looked at every minute instead of every 5 s.
+    "PREFECT_SERVER_SERVICES_CLEANUP_RECONCILER_LOOP_SECONDS": "60",
+    # Kept as Prefect ships them: the scheduler (serve's schedules), the repossessor (leases of the
+    # deployment concurrency limit serve uses), the event persister and task-run recorder (the UI).
+}
+
+
 def command_environment() -> None:
     """What a `breaknews` command needs of the process environment, set before Prefect loads: no
     telemetry, and time for Prefect's embedded API to start (a first-ever Prefect home takes ~19 s
@@ -124,6 +145,20 @@ def _choose_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_address_env(port: int) -> dict[str, str]:
+    """The kept server's own address, in its environment. `prefect server start --port` only binds the
+    port: the UI asks /ui-settings for its API, which Prefect derives from PREFECT_SERVER_API_PORT
+    (default 4200) unless PREFECT_UI_API_URL says otherwise. On another port than 4200, the UI would
+    show whatever server holds 4200 (its runs, not ours; our flow-run pages 404)."""
+    url = f"http://{HOST}:{port}/api"
+    return {
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": url,
+        "PREFECT_UI_URL": url.removesuffix("/api"),
+    }
+
+
 def start(timeout: float = START_TIMEOUT) -> tuple[ServerInfo, bool]:
     """The running kept server, or a new one: (info, True when this call started it)."""
     home = prefect_home()
@@ -137,10 +172,12 @@ def start(timeout: float = START_TIMEOUT) -> tuple[ServerInfo, bool]:
         log = home / "breaknews-server.log"
         env = dict(os.environ)
         # The server is a separate process: telemetry must be switched off in its own environment.
-        env.update(TELEMETRY_OFF, PREFECT_HOME=str(home))
+        env.update(TELEMETRY_OFF, PREFECT_HOME=str(home), **server_address_env(port))
         env.pop("PREFECT_API_URL", None)
-        prefect_exe = Path(sys.executable).parent / "prefect"
-        command = [str(prefect_exe), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"]
+        env.update(SERVER_SETTINGS)
+        # Prefect's own `prefect server start`, through a thin entry point that tunes its task queue's
+        # polling first (`_quiet_task_queue`).
+        command = [sys.executable, "-m", "breaknews.flows.prefect_server", "--host", HOST, "--port", str(port)]
         with open(log, "ab") as out:
             process = subprocess.Popen(
                 command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
@@ -288,3 +325,56 @@ def without_heartbeats() -> Iterator[None]:
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+# Prefect's server runs its background services on a docket task queue whose worker wakes every
+# 250 ms to look for work and due tasks, whether or not there is any: most of an idle server's CPU.
+# The kept server checks every 5 s instead: its services run every 5 s or more and serve creates its
+# own first run, so nothing waits on it that a user would notice.
+QUEUE_POLL_SECONDS = 5.0
+
+
+def _quiet_task_queue() -> None:
+    """Make docket's Worker poll every QUEUE_POLL_SECONDS unless told otherwise. Only the kept server's
+    own process does this; a docket release without these parameters is left as it is."""
+    import inspect
+    from datetime import timedelta
+
+    try:
+        from docket import worker
+    except ImportError:
+        return
+    original = worker.Worker.__init__
+    parameters = inspect.signature(original).parameters
+    tuning = {
+        name: timedelta(seconds=QUEUE_POLL_SECONDS)
+        for name in ("minimum_check_interval", "scheduling_resolution")
+        if name in parameters
+    }
+
+    def __init__(self: object, *args: object, **kwargs: object) -> None:
+        bound = inspect.signature(original).bind_partial(self, *args, **kwargs).arguments
+        original(self, *args, **{**{k: v for k, v in tuning.items() if k not in bound}, **kwargs})  # type: ignore[arg-type]
+
+    worker.Worker.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _main(argv: list[str]) -> int:
+    """The kept server's process: `prefect server start --host H --port P`, telemetry off, quieter."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m breaknews.flows.prefect_server")
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    os.environ.update(TELEMETRY_OFF)
+    _quiet_task_queue()
+    from prefect.cli import app
+
+    sys.argv = ["prefect", "server", "start", "--host", args.host, "--port", str(args.port), "--analytics-off"]
+    app()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -7,11 +7,13 @@ extractor version are re-read (plus pages that failed under one); ``everything``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from prefect import flow
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks import versions
+from breaknews.tasks.identify import site_article_ref
 from breaknews.warehouse.connect import connect, resolve_db_path
 from breaknews.warehouse.migrate import open_migrated
 from breaknews.warehouse.models import Page
@@ -26,10 +28,18 @@ def _stored_page_items(db: str, shas: list[str], batch_size: int) -> Iterator[Pa
             pages = stored_pages(con, shas[start : start + batch_size])
         finally:
             con.close()
-        yield from pages
+        yield from (_as_fetched(page) for page in pages)
+
+
+def _as_fetched(page: Page) -> Page:
+    """A page live ingestion fetched is, again, the article its URL names on the site it was fetched
+    from (as discovery read it then), so re-extraction keeps the identity of a page from a mirror."""
+    ref = site_article_ref(page.url) if page.source_kind == "http" else None
+    return replace(page, article_family=ref.family, article_uid=ref.uid) if ref else page
 
 
 @flow(name="reextract-pages", validate_parameters=False)
+@quiet_failure
 def reextract_pages(
     db: str | None = None,
     everything: bool = False,

@@ -3,23 +3,46 @@
 `scheduled_ingest` is the flow each scheduled run executes (one ingest of the configured sources);
 `serve` registers it with a schedule and runs its runs until Ctrl-C or SIGTERM. Prefect will not
 schedule flows on its ephemeral API, so serving needs a real Prefect server: the one PREFECT_API_URL
-names, else the local `prefect server start` that breaknews keeps (`flows/prefect_server.py`), started
-for the occasion and stopped on exit if it was not already running.
+names, else the local `prefect server start` that breaknews keeps (`flows/prefect_server.py`), entered
+by the command before this module is imported.
+
+What a serve guarantees (issue 11):
+- Its runs are its own. The deployment is named after the warehouse it writes
+  (`warehouse-<name>-<hash of the full path>`), so two serves of two warehouses never share runs; a
+  lock file (`FILE.serve.lock`) keeps two serves off one warehouse. On start and on stop it deletes
+  the scheduled, late and pending runs its deployment left behind: they may carry other settings.
+- Catch-up after downtime: exactly one run, at start. The schedule is paused while no serve runs (no
+  runs pile up), leftover runs are deleted, and a run starts right away; then the schedule goes on.
+- It stops cleanly on SIGTERM or SIGINT (Ctrl-C): the run in progress is cancelled and its ledger row
+  (`ingest_runs`) marked `cancelled` by the serve itself, within seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import inspect
+import json
 import os
+import re
 import signal
-from datetime import timedelta
-from types import FrameType
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+from filelock import FileLock, Timeout
 from prefect import flow, get_run_logger
 
-from breaknews.flows.engine import IngestSummary
+from breaknews.flows.engine import IngestSummary, quiet_failure
 from breaknews.flows.ingest import ingest_pages
-from breaknews.warehouse.errors import WarehouseBusyError
+from breaknews.warehouse import runs as ledger
+from breaknews.warehouse.connect import ingest_lock, writer
+from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
 
 KOREA = "Asia/Seoul"
 DEFAULT_CRON = "*/30 * * * *"
@@ -28,6 +51,7 @@ DEFAULT_LOCK_WAIT_SECONDS = 600.0
 
 
 @flow(name="breaknews-scheduled-ingest", validate_parameters=False)
+@quiet_failure
 def scheduled_ingest(
     db: str,
     paths: list[str] | None = None,
@@ -47,7 +71,8 @@ def scheduled_ingest(
             from breaknews.tasks.discover import DEFAULT_LIST_PAGES
             from breaknews.tasks.fetch import FetchConfig
 
-            return ingest_site(
+            # The flows' bodies, not subflows: one flow run per scheduled run.
+            return inspect.unwrap(ingest_site.fn)(
                 site=site,
                 feeds=feeds or [],
                 paths=paths or [],
@@ -57,48 +82,249 @@ def scheduled_ingest(
                 config=FetchConfig(**(fetch or {})),
                 lock_wait_seconds=lock_wait_seconds,
             )
-        return ingest_pages(paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds)
+        from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
+
+        max_bytes = int((fetch or {}).get("max_bytes") or DEFAULT_MAX_BYTES)
+        return inspect.unwrap(ingest_pages.fn)(
+            paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds, max_bytes=max_bytes
+        )
     except WarehouseBusyError as exc:
         get_run_logger().warning("skipped: %s", exc)
         return None
 
 
-def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class ServeBusyError(WarehouseError):
+    """Another `breaknews serve` is already serving this warehouse."""
 
 
-def serve(
-    *,
-    db: str,
-    paths: list[str],
-    cron: str | None,
-    interval: float | None,
-    live: dict[str, Any] | None = None,
-    name: str = "breaknews",
-) -> None:
+@dataclass(frozen=True)
+class ServePlan:
+    """What a serve runs: its deployment's name and parameters, and when."""
+
+    db: str
+    name: str
+    parameters: dict[str, Any]
+    interval: float | None
+    cron: str
+
+    @property
+    def when(self) -> str:
+        return f"every {self.interval:g} s" if self.interval else f"cron '{self.cron}' (Korea time)"
+
+
+def deployment_name(db: str) -> str:
+    """The deployment of the serve that writes ``db``: its file name, readable in Prefect's UI, and a
+    hash of its full path, so two warehouses of one name in two folders are two deployments."""
+    path = os.path.realpath(db)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-")[:40] or "warehouse"
+    return f"warehouse-{stem}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
+
+
+def plan(*, db: str, paths: list[str], cron: str | None, interval: float | None, live: dict[str, Any]) -> ServePlan:
+    parameters = json.loads(json.dumps({"db": db, "paths": paths, **live}))  # as the API will store them
+    return ServePlan(db, deployment_name(db), parameters, interval, cron or DEFAULT_CRON)
+
+
+def _poll_seconds(interval: float | None) -> float:
+    """How often the runner asks for due runs: quick enough that a run starts within a second or two
+    of its time on a short interval, and at most every 5 s on a long one."""
+    return min(5.0, max(0.5, (interval or 60.0) / 4))
+
+
+def serve(the_plan: ServePlan) -> None:
     """Serve the scheduled ingest until Ctrl-C or SIGTERM, on the Prefect API that PREFECT_API_URL
     names (`prefect_server.serving_api`, entered before this module is imported). Runs never overlap:
     a run that comes due while the previous one is still going waits for it (limit 1, enqueued)."""
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    api_url = os.environ["PREFECT_API_URL"]
+    lock = FileLock(f"{the_plan.db}.serve.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise ServeBusyError(
+            f"another `breaknews serve` is already serving {the_plan.db} (lock file {lock.lock_file}); stop it first"
+        ) from exc
+    try:
+        asyncio.run(_serve(the_plan))
+    finally:
+        lock.release()
+
+
+async def _serve(the_plan: ServePlan) -> None:
+    from prefect import get_client
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.deployments.runner import EntrypointType
+    from prefect.runner import Runner
     from prefect.schedules import Cron, Interval
+    from prefect.states import Scheduled
 
     schedule: Any = (
-        Interval(timedelta(seconds=interval), timezone=KOREA)
-        if interval
-        else Cron(cron or DEFAULT_CRON, timezone=KOREA)
+        Interval(timedelta(seconds=the_plan.interval), timezone=KOREA)
+        if the_plan.interval
+        else Cron(the_plan.cron, timezone=KOREA)
     )
-    when = f"every {interval:g} s" if interval else f"cron '{cron or DEFAULT_CRON}' (Korea time)"
-    print(f"breaknews serve: Prefect API {api_url}; {when}; warehouse {db}", flush=True)
-    scheduled_ingest.serve(
-        name=name,
+    # No limit on the runner itself: a run that comes due while another is running is turned away by
+    # the deployment's concurrency limit (cancelled, CANCEL_NEW) instead of waiting in line, so a run
+    # longer than the interval never leaves a backlog of late runs behind it.
+    runner = Runner(name=the_plan.name, pause_on_shutdown=True, query_seconds=_poll_seconds(the_plan.interval))
+    started = datetime.now(UTC)
+    deployment_id = await runner.aadd_flow(
+        scheduled_ingest,
+        name=the_plan.name,
         schedules=[schedule],
-        parameters={"db": db, "paths": paths, **(live or {})},
-        limit=1,
-        global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
-        pause_on_shutdown=False,
-        print_starting_message=False,
+        paused=False,
+        parameters=the_plan.parameters,
+        concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
+        description=f"breaknews serve of the warehouse {os.path.realpath(the_plan.db)}",
+        tags=["breaknews"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    async with get_client() as client:
+        removed = await clear_leftover_runs(client, deployment_id, the_plan.parameters, everything=True)
+        await _schedule_runs(client, deployment_id)
+        await client.create_flow_run_from_deployment(
+            deployment_id, parameters=the_plan.parameters, state=Scheduled(scheduled_time=datetime.now(UTC))
+        )
+    api = os.environ.get("PREFECT_API_URL", "")
+    note = f"; removed {removed} leftover runs" if removed else ""
+    print(
+        f"breaknews serve: deployment {the_plan.name} on Prefect API {api}; a run now, then {the_plan.when};"
+        f" warehouse {the_plan.db}{note}",
+        flush=True,
+    )
+    previous_int = signal.getsignal(signal.SIGINT)
+    _stop_cleanly(runner)
+    keeper = asyncio.create_task(_keep_scheduled(deployment_id))
+    try:
+        await runner.start()
+    finally:
+        keeper.cancel()
+        signal.signal(signal.SIGINT, previous_int)
+        async with get_client() as client:
+            await clear_leftover_runs(client, deployment_id, the_plan.parameters, everything=True)
+            ours = await _runs_since(client, deployment_id, started)
+        cancel_unfinished_runs(the_plan.db, ours)
+
+
+_SCHEDULE_AHEAD_SECONDS = 600.0
+_RESCHEDULE_EVERY_SECONDS = 30.0
+
+
+async def _schedule_runs(client: Any, deployment_id: UUID) -> None:
+    """Have the server create the schedule's next runs now (idempotent: slots already scheduled are
+    not created twice). Prefect's scheduler service does the same on its own loop, but on a server
+    that just started it may not run for a minute or more: a serve's schedule must not wait for it."""
+    response = await client._client.post(
+        f"/deployments/{deployment_id}/schedule", json={"min_runs": 3, "min_time": _SCHEDULE_AHEAD_SECONDS}
+    )
+    response.raise_for_status()
+
+
+async def _keep_scheduled(deployment_id: UUID) -> None:
+    from prefect import get_client
+
+    while True:
+        await asyncio.sleep(_RESCHEDULE_EVERY_SECONDS)
+        try:
+            async with get_client() as client:
+                await _schedule_runs(client, deployment_id)
+        except Exception as exc:  # the server is briefly away: its own scheduler, or the next try, covers it
+            print(f"breaknews serve: could not schedule ahead ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
+_STRAGGLER_SECONDS = 5.0
+
+
+def _stop_cleanly(runner: Any) -> None:
+    """SIGTERM and Ctrl-C: Prefect's graceful shutdown of the runner (runs in flight cancelled, the
+    schedule paused), with stragglers stopped after a grace period. A second Ctrl-C stops at once."""
+    graceful = runner.handle_sigterm
+
+    def stop(*_: object) -> None:
+        if runner.stopping:
+            os._exit(130)
+        _stop_stragglers_later()
+        graceful()
+
+    runner.handle_sigterm = stop  # the runner installs it as its SIGTERM handler when it starts
+    signal.signal(signal.SIGINT, stop)
+
+
+def _stop_stragglers_later() -> None:
+    """Prefect's runner cancels the runs it has registered; a run whose process was starting at that
+    moment is not registered yet, and the runner would wait for it to finish. After a grace period,
+    its process gets SIGTERM too (the run then records itself cancelled)."""
+    import threading
+
+    timer = threading.Timer(_STRAGGLER_SECONDS, _terminate_children)
+    timer.daemon = True
+    timer.start()
+
+
+def _terminate_children() -> None:
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):  # Linux; elsewhere there is nothing to read
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(stat.parent.name), signal.SIGTERM)
+
+
+async def clear_leftover_runs(client: Any, deployment_id: UUID, parameters: dict[str, Any], *, everything: bool) -> int:
+    """Delete the deployment's runs that have not started: scheduled, late and pending ones. With
+    ``everything`` false, only those whose parameters differ from ``parameters``."""
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    waiting = await client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        flow_run_filter=FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING]))
+        ),
+    )
+    removed = 0
+    for run in waiting:
+        if everything or _canonical(run.parameters) != _canonical(parameters):
+            await client.delete_flow_run(run.id)
+            removed += 1
+    return removed
+
+
+def _canonical(parameters: dict[str, Any]) -> str:
+    return json.dumps(parameters, sort_keys=True, default=str)
+
+
+async def _runs_since(client: Any, deployment_id: UUID, since: datetime) -> list[str]:
+    """This serve's runs: the deployment's runs that started after it did (newest first, at most 200)."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    found = await client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        sort=FlowRunSort.START_TIME_DESC,
+        limit=200,
+    )
+    return [str(run.id) for run in found if run.start_time is not None and run.start_time >= since]
+
+
+def cancel_unfinished_runs(db: str, flow_run_ids: list[str], wait_seconds: float = 8.0) -> int:
+    """Mark this serve's runs that did not finish (cancelled in flight) as `cancelled` in the ledger.
+    Waits for the cancelled run's process to let go of the warehouse first."""
+    if not flow_run_ids:
+        return 0
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with ingest_lock(db, wait_seconds=0.5), writer(db, wait_seconds=2.0) as con:
+                return ledger.cancel_runs(con, flow_run_ids, "stopped by breaknews serve (SIGTERM or Ctrl-C)")
+        except WarehouseError as exc:
+            if time.monotonic() > deadline:
+                print(f"breaknews serve: could not mark the interrupted run cancelled: {exc}", file=sys.stderr)
+                return 0

@@ -17,11 +17,12 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, run_ingest
+from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.flows.ingest import list_pages
 from breaknews.tasks.decode import charset_from_content_type
 from breaknews.tasks.discover import DEFAULT_LIST_PAGES, Discovery, Target, article_target, discover
 from breaknews.tasks.fetch import FetchConfig, Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from breaknews.tasks.identify import ArticleRef
 from breaknews.warehouse.connect import connect, resolve_db_path
 from breaknews.warehouse.migrate import open_migrated
 from breaknews.warehouse.models import Page, PageResult, WorkItem
@@ -42,7 +43,11 @@ class SiteSummary(IngestSummary):
 @dataclass(frozen=True)
 class _Job:
     url: str
-    article_id: str | None  # None for a named URL that is not an article URL: fetched, never skipped
+    ref: ArticleRef | None  # None for a named URL that is not an article URL: fetched, never skipped
+
+    @property
+    def article_id(self) -> str | None:
+        return self.ref.article_id if self.ref else None
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -60,7 +65,7 @@ def _named_jobs(urls: Sequence[str]) -> list[_Job]:
     for url in urls:
         target = article_target(url, url, "command line")
         if isinstance(target, Target):
-            jobs.append(_Job(target.url, target.ref.article_id))
+            jobs.append(_Job(target.url, target.ref))
         else:
             jobs.append(_Job(url, None))
     return jobs
@@ -75,7 +80,10 @@ def _stored(db: str, ids: list[str]) -> dict[str, StoredArticle]:
         con.close()
 
 
-def to_work_item(outcome: FetchOutcome, stored: StoredArticle | None) -> WorkItem:
+def to_work_item(outcome: FetchOutcome, stored: StoredArticle | None, ref: ArticleRef | None = None) -> WorkItem:
+    """The work item of a fetch outcome. A fetched page carries ``ref``, the article discovery found it
+    as: identity keeps that uid whatever host the site was fetched from (a mirror, the loopback
+    imitation), where the page's URL names no BreakNews article."""
     if isinstance(outcome, Fetched):
         return Page(
             source=outcome.url,
@@ -88,6 +96,8 @@ def to_work_item(outcome: FetchOutcome, stored: StoredArticle | None) -> WorkIte
             etag=outcome.etag,
             last_modified=outcome.last_modified,
             content_type=outcome.content_type,
+            article_family=ref.family if ref else None,
+            article_uid=ref.uid if ref else None,
         )
     if isinstance(outcome, NotModified):
         # 304: the stored page is still current; counted as a skipped page and an unchanged article.
@@ -120,20 +130,25 @@ def _work_items(
         else:
             summary_box["not_fetched"] += 1
             yield PageResult(source=job.url, page_sha256=known.page_sha256, skipped=True, url=job.url)
-    by_url = {job.url: stored.get(job.article_id) if job.article_id else None for job in to_fetch}
+    by_url = {job.url: job for job in to_fetch}
+
+    def item(outcome: FetchOutcome) -> WorkItem:
+        job = by_url.get(outcome.url)
+        known = stored.get(job.article_id) if job and job.article_id else None
+        return to_work_item(outcome, known, job.ref if job else None)
+
     in_flight: deque[Any] = deque()
     for start in range(0, len(to_fetch), batch_size):
         urls = [job.url for job in to_fetch[start : start + batch_size]]
         in_flight.append(fetch_batch.submit(fetcher, urls, {u: validators[u] for u in urls if u in validators}))
         if len(in_flight) >= _BATCHES_IN_FLIGHT:
-            for outcome in in_flight.popleft().result():
-                yield to_work_item(outcome, by_url.get(outcome.url))
+            yield from (item(outcome) for outcome in in_flight.popleft().result())
     while in_flight:
-        for outcome in in_flight.popleft().result():
-            yield to_work_item(outcome, by_url.get(outcome.url))
+        yield from (item(outcome) for outcome in in_flight.popleft().result())
 
 
 @flow(name="ingest-site", validate_parameters=False)
+@quiet_failure
 def ingest_site(
     site: str | None = None,
     feeds: Sequence[str] = (),
@@ -151,11 +166,11 @@ def ingest_site(
 ) -> SiteSummary:
     """Ingest new articles from the live site (``site``), feeds, named article URLs and saved pages."""
     db_file = str(resolve_db_path(db))
-    files = list_pages(list(paths)) if paths else []
+    files, not_regular = list_pages(list(paths)) if paths else ([], [])
     allowed = [u for u in (site, *feeds, *urls) if u]
     with SiteFetcher(allowed, config) as fetcher:
         found = discover_task(fetcher, site, list(feeds), list_pages_limit) if (site or feeds) else Discovery()
-        jobs = [_Job(t.url, t.ref.article_id) for t in found.targets]
+        jobs = [_Job(t.url, t.ref) for t in found.targets]
         seen = {job.article_id for job in jobs}
         jobs += [job for job in _named_jobs(urls) if job.article_id is None or job.article_id not in seen]
         stored = _stored(db_file, [job.article_id for job in jobs if job.article_id])
@@ -170,6 +185,8 @@ def ingest_site(
             workers=workers,
             show_progress=show_progress,
             lock_wait_seconds=lock_wait_seconds,
+            max_bytes=(config or FetchConfig()).max_bytes,
+            not_regular=not_regular,
         )
         return SiteSummary(
             **vars(summary),

@@ -21,6 +21,7 @@ reading a message.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import random
 import threading
 import time
@@ -250,7 +251,11 @@ class SiteFetcher:
         async def all_of() -> list[FetchOutcome]:
             return list(await asyncio.gather(*(self.fetch(u, known.get(u)) for u in urls)))
 
-        return self.run(all_of())
+        try:
+            return self.run(all_of())
+        except concurrent.futures.CancelledError:
+            # The fetcher was closed under us: the run is stopping (Ctrl-C, serve's SIGTERM).
+            return [FetchFailed(url, "not fetched: the run was stopped") for url in urls]
 
     # -- policy ------------------------------------------------------------------------------------
     def is_allowed(self, url: str) -> bool:

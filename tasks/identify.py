@@ -110,6 +110,19 @@ def site_domain_of(host: str) -> str:
     return host
 
 
+def site_article_ref(url: str | None) -> ArticleRef | None:
+    """The article a URL names on the site it belongs to, whatever its host: how live ingestion reads
+    the article links of the site it was given (``--site http://127.0.0.1:8080`` makes
+    ``http://127.0.0.1:8080/878313`` article ``www:878313``)."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return parse_article_url(url, site_domain_of(host)) if host else None
+
+
 def family_key(url: str) -> tuple[str, str] | None:
     """(site domain, host family) of a URL: two URLs with one key are on the same site's hosts."""
     host = urlsplit(url).hostname or ""
@@ -127,6 +140,7 @@ class PageClues:
     canonical_url: str | None
     og_url: str | None
     self_refs: Sequence[ArticleRef]  # uids the page's own share and print links name
+    fetched_as: ArticleRef | None = None  # the article live ingestion fetched it as, on any host
 
 
 @dataclass(frozen=True)
@@ -139,11 +153,14 @@ class Identity:
 
 
 def identify(clues: PageClues, title: str, first_paragraphs: Sequence[str]) -> Identity:
-    """The fetch URL, then the browser's saved-from URL, canonical, og:url, then the page's own share
-    links; a page with no uid anywhere is keyed by what it says, so the same text saved twice is one
-    article."""
+    """The fetch URL (a BreakNews article URL, else the article the run fetched it as: on a mirror or
+    the loopback imitation the host names no BreakNews family, but the run's own site does), then the
+    browser's saved-from URL, canonical, og:url, then the page's own share links; a page with no uid
+    anywhere is keyed by what it says, so the same text saved twice is one article."""
+    fetched = parse_article_url(clues.fetch_url) or clues.fetched_as
+    if fetched:
+        return Identity(fetched.article_id, fetched.family, fetched.uid, fetched.url, "url")
     for source, candidate in (
-        ("url", clues.fetch_url),
         ("saved_from", clues.saved_from_url),
         ("canonical", clues.canonical_url),
         ("og_url", clues.og_url),

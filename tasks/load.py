@@ -7,7 +7,7 @@ a row the warehouse rejects fails only its own page (stage ``load``), never the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import duckdb
@@ -21,29 +21,35 @@ from breaknews.warehouse.write import write_batch
 
 
 def load_results(
-    db: str, run_id: str, results: Sequence[PageResult], archives: Sequence[ArchiveRead] = ()
+    db: str,
+    run_id: str,
+    results: Sequence[PageResult],
+    seen: Mapping[str, bool] | None = None,
+    archives: Sequence[ArchiveRead] = (),
 ) -> LoadCounts:
-    """Write one batch of results (and the archive files they finish); on a rejected row, write page
-    by page, failing only the culprits, and the archive files after them."""
+    """Write one batch of results (and the archive files whose last pages they are); on a rejected row,
+    write page by page, failing only the culprits, then the archive files.
+    ``seen``: the articles the run's earlier batches saw (article_id -> has an English version)."""
     version = versions.EXTRACTOR_VERSION
     with writer(db) as con:
         try:
-            return write_batch(con, run_id, results, version, archives)
+            return write_batch(con, run_id, results, version, seen, archives)
         except (duckdb.IOException, WarehouseError):
             raise  # the warehouse itself is failing: the caller retries, then the run fails
         except duckdb.Error:
-            counts = _load_one_by_one(con, run_id, results, version)
-            write_batch(con, run_id, [], version, archives)
+            counts = _load_one_by_one(con, run_id, results, version, seen or {})
+            write_batch(con, run_id, [], version, None, archives)
             return counts
 
 
 def _load_one_by_one(
-    con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], version: str
+    con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], version: str, seen: Mapping[str, bool]
 ) -> LoadCounts:
     total = LoadCounts()
     for result in results:
+        so_far = {**seen, **total.translation_seen}
         try:
-            total.add(write_batch(con, run_id, [result], version))
+            part = write_batch(con, run_id, [result], version, so_far)
         except duckdb.Error as exc:
             failed = replace(
                 result,
@@ -52,5 +58,7 @@ def _load_one_by_one(
                 stage=LoadError.stage,
                 reason=f"warehouse rejected the page's rows: {exc}",
             )
-            total.add(write_batch(con, run_id, [failed], version))
+            part = write_batch(con, run_id, [failed], version, so_far)
+        total.add(part)
+        total.translation_seen.update(part.translation_seen)
     return total

@@ -28,7 +28,7 @@ from breaknews.tasks.errors import (
     SplitError,
 )
 from breaknews.tasks.extract import Extracted, extract_article, split_caption
-from breaknews.tasks.identify import PageClues, identify
+from breaknews.tasks.identify import ArticleRef, PageClues, identify
 from breaknews.tasks.read import read_page_file
 from breaknews.tasks.split import SplitResult, split_bilingual
 from breaknews.warehouse.models import Article, Caption, Page, PageItem, PageResult, StoredPage
@@ -67,7 +67,7 @@ def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
         extracted = extract_article(decoded.text, page.url)
         stage = SplitError.stage
         split = split_bilingual(extracted.blocks)
-        article = build_article(extracted, split, page.url)
+        article = build_article(extracted, split, page)
     except PageError as exc:
         return PageResult(page.source, sha, stored, stage=exc.stage, reason=exc.reason, url=page.url)
     except _StageBug as bug:
@@ -87,7 +87,7 @@ class _StageBug(Exception):
         self.stage, self.reason = stage, f"unexpected {type(exc).__name__}: {exc}"
 
 
-def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | None) -> Article:
+def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Article:
     """The article of an extracted, split page: its content, its identity (stage identify) and its
     paragraph pairs (stage align)."""
     ko_paragraphs = tuple(b.text for b in split.ko if not b.is_caption)
@@ -108,13 +108,23 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         "byline_en": split.byline_en,
         "captions": [(c.lang, c.text, c.credit, c.image_url) for c in captions],
     }
+    if extracted.reporter_email:
+        # Only when there is one: the articles without an address keep the content hash they had
+        # before the field existed, so re-extracting them makes no new revision.
+        content["reporter_email"] = extracted.reporter_email
     content_sha = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    fetched_as = (
+        ArticleRef(page.article_family, page.article_uid)
+        if page.article_family is not None and page.article_uid is not None
+        else None
+    )
     clues = PageClues(
-        fetch_url=fetch_url,
+        fetch_url=page.url,
         saved_from_url=extracted.saved_from_url,
         canonical_url=extracted.canonical_url,
         og_url=extracted.og_url,
         self_refs=extracted.self_refs,
+        fetched_as=fetched_as,
     )
     try:
         who = identify(clues, extracted.title, ko_paragraphs)
@@ -139,6 +149,7 @@ def build_article(extracted: Extracted, split: SplitResult, fetch_url: str | Non
         subtitle=extracted.subtitle,
         reporter=extracted.reporter,
         reporter_role=extracted.reporter_role,
+        reporter_email=extracted.reporter_email,
         bureau=extracted.bureau,
         section=extracted.section,
         section_code=extracted.section_code,
@@ -176,30 +187,31 @@ def _captions(split: SplitResult) -> tuple[Caption, ...]:
     return tuple(captions)
 
 
-def process_item(item: PageItem, known_pages: Collection[str] = ()) -> PageResult:
-    """A work item is a file path (read here, in the worker), a Page already fetched, or a
-    PageResult that an upstream stage (fetch, archive reading) already decided, passed through."""
-    page = _as_page(item)
+def process_item(item: PageItem, known_pages: Collection[str] = (), max_bytes: int | None = None) -> PageResult:
+    """A work item is a file path (read here, in the worker; larger than ``max_bytes`` it fails
+    unread), a Page already fetched, or a PageResult that an upstream stage (fetch, archive reading)
+    already decided, passed through."""
+    page = _as_page(item, max_bytes)
     return page if isinstance(page, PageResult) else process_page(page, known_pages)
 
 
-def _as_page(item: PageItem) -> Page | PageResult:
+def _as_page(item: PageItem, max_bytes: int | None = None) -> Page | PageResult:
     """The item's Page (reading a file path), or a PageResult when it is already decided."""
     if isinstance(item, PageResult):
         return item
     if isinstance(item, str):
         try:
-            return read_page_file(item)
+            return read_page_file(item, max_bytes)
         except ReadError as exc:
             return PageResult(source=item, page_sha256=None, stage=exc.stage, reason=exc.reason)
     return item
 
 
-def skip_known(item: PageItem, known_pages: Collection[str]) -> PageItem:
+def skip_known(item: PageItem, known_pages: Collection[str], max_bytes: int | None = None) -> PageItem:
     """Read and hash an item here, before any worker sees it: a page already extracted by this
-    version (or an unreadable file) is decided at once, so an unchanged re-run needs no workers
-    at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
-    page = _as_page(item)
+    version (or an unreadable or oversized file) is decided at once, so an unchanged re-run needs no
+    workers at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
+    page = _as_page(item, max_bytes)
     if isinstance(page, PageResult):
         return page
     sha = page_sha256(page.content)

@@ -5,12 +5,18 @@
 A work item (`WorkItem`) is a file path (read when its batch is prepared), a Page already in memory,
 a PageResult an earlier step already decided (a fetch failure, a broken archive record), or the
 marker of an archive file read to its end (`ArchiveRead`).
+
+Only regular files are pages. Anything else a folder holds or the command line names (a FIFO called
+`x.html`, a socket, a device) is listed as skipped and never opened: opening a FIFO waits for a
+writer forever. A page file larger than the run's `max_bytes` fails here, before a byte of it is
+parsed (a 20 MB one-line page cost trafilatura ~900 MB), as an oversized page from the site does.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
@@ -88,9 +94,12 @@ def _resolve(entry: str, anchor: str, *, is_folder: bool) -> str:
     return os.path.join(folder, entry)
 
 
-def iter_page_files(paths: Iterable[str], *, archives: bool = False) -> Iterator[str]:
+def iter_page_files(
+    paths: Iterable[str], *, archives: bool = False, not_regular: list[str] | None = None
+) -> Iterator[str]:
     """Named files as given; folders walked recursively for .html/.htm files (and, with ``archives``,
-    .warc/.warc.gz files), in a stable order."""
+    .warc/.warc.gz files), in a stable order. Paths that are not regular files (FIFOs, sockets,
+    devices; symlinks are followed) are left out, and appended to ``not_regular`` when given."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -98,19 +107,64 @@ def iter_page_files(paths: Iterable[str], *, archives: bool = False) -> Iterator
                 dirs.sort()
                 for name in sorted(files):
                     if Path(name).suffix.lower() in HTML_SUFFIXES or (archives and is_warc_path(name)):
-                        yield str(Path(root) / name)
+                        yield from _regular(str(Path(root) / name), not_regular)
         else:
-            yield str(path)
+            yield from _regular(str(path), not_regular)
 
 
-def read_page_file(path: str) -> Page:
+def _regular(path: str, not_regular: list[str] | None) -> Iterator[str]:
     try:
-        with open(path, "rb") as handle:
-            content = handle.read()
-        mtime = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+        mode = os.stat(path).st_mode
+    except OSError:
+        yield path  # vanished or unreadable: reading it records why
+        return
+    if stat.S_ISREG(mode):
+        yield path
+    elif not_regular is not None:
+        not_regular.append(path)
+
+
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def read_page_file(path: str, max_bytes: int | None = None) -> Page:
+    """The bytes of the page file ``path``. Refused unread: anything but a regular file (opened without
+    blocking, so a FIFO cannot hang the run) and, with ``max_bytes``, a file larger than that."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
         raise ReadError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReadError(f"{path} is {file_kind(info.st_mode)}, not a page file; not read")
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise ReadError(_too_large(info.st_size, max_bytes))
+        with open(fd, "rb", closefd=False) as handle:
+            content = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ReadError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if max_bytes is not None and len(content) > max_bytes:  # it grew while we read
+        raise ReadError(_too_large(len(content), max_bytes))
+    mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     return Page(source=path, source_kind="file", content=content, fetched_at=mtime)
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"page too large: {size:,} bytes, the cap is {max_bytes:,} (--max-bytes); not parsed"
 
 
 def iter_work_items(

@@ -11,13 +11,18 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ["BREAKNEWS_PREFECT_SERVER"] = "ephemeral"
 
 import json
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+EXE = str(Path(sys.executable).parent / "breaknews")
 FIXTURES = ROOT / "tests" / "fixtures" / "pages"
 SAMPLES = ROOT / "samples"
 
@@ -35,7 +40,11 @@ def prefect_api() -> Iterator[None]:
     """Prefect's real local API (a temporary server), shared by every test that runs a flow."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from breaknews.flows.prefect_server import without_heartbeats
+
+    # As every breaknews command runs its flows: without Prefect's heartbeat thread, which costs each
+    # flow run up to a second at its end (the serve tests run real `serve` processes, with heartbeats).
+    with prefect_test_harness(server_startup_timeout=120), without_heartbeats():
         yield
 
 
@@ -63,6 +72,31 @@ def dask_cluster() -> Iterator[object]:
         yield cluster
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def kept_server_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The environment of `breaknews` processes sharing one kept Prefect server (a real `prefect server
+    start`, with its scheduler), started once for the session in its own Prefect home and port, as
+    `breaknews server start` starts it, and stopped at the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(tmp_path_factory.mktemp("kept-prefect-home")),
+        BREAKNEWS_PREFECT_SERVER="keep",
+        BREAKNEWS_PREFECT_PORT=str(free_port()),
+    )
+    started = subprocess.run([EXE, "server", "start"], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield env
+    finally:
+        subprocess.run([EXE, "server", "stop"], env=env, capture_output=True, timeout=120)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
@@ -74,3 +108,25 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+@contextmanager
+def lock_held_elsewhere(db: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the warehouse's ingest lock (as a running `breaknews ingest` does)
+    until the block ends."""
+    code = (
+        "import sys, time\n"
+        "from filelock import FileLock\n"
+        "lock = FileLock(sys.argv[1]); lock.acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, f"{db}.lock"], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()

@@ -148,6 +148,7 @@ def test_the_command_turns_prefect_telemetry_off_before_prefect_loads(tmp_path):
     assert out.stdout.split() == ["1", "false"], out.stderr
 
 
+@pytest.mark.slow
 def test_the_real_command_in_a_pipe_is_quiet(tmp_path):
     """The installed console script, in a new process on Prefect's embedded API."""
     exe = os.path.join(os.path.dirname(sys.executable), "breaknews")
@@ -169,3 +170,21 @@ def test_the_real_command_in_a_pipe_is_quiet(tmp_path):
         timeout=60,
     )
     assert query.returncode == 0 and int(query.stdout.splitlines()[1]) >= 10
+
+
+def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch, capsys):
+    """The command, the flow and the engine each make sure of the schema; only the first one migrates."""
+    from breaknews.warehouse import migrate as migrations
+
+    calls: list[str] = []
+    real = migrations.migrate
+
+    def counting(con):
+        calls.append("migrate")
+        return real(con)
+
+    monkeypatch.setattr(migrations, "migrate", counting)
+    assert main(["ingest", str(SAMPLES), "--db", str(db_path)]) == 0
+    assert calls == ["migrate"]
+    assert main(["ingest", str(SAMPLES), "--db", str(db_path)]) == 0  # a new command migrates (once) again
+    assert calls == ["migrate", "migrate"]

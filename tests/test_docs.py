@@ -38,6 +38,34 @@ def test_every_command_and_option_is_documented(name):
                 assert f"`{option}" in section, f"`breaknews {name} {option}` is not documented"
 
 
+def _section(name: str) -> str:
+    return README.split(f"### `breaknews {name}", 1)[1].split("\n### ", 1)[0]
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_the_readme_documents_no_option_the_command_lacks(name):
+    """The other direction: an option removed or renamed in the parser cannot live on in the README's
+    option table of the command."""
+    known = {o for action in _commands()[name]._actions for o in action.option_strings}
+    first_cells = [line.split("|")[1] for line in _section(name).splitlines() if line.startswith("| `")]
+    mentioned = {o for cell in first_cells for o in re.findall(r"`(--[a-z][a-z-]*)", cell)}
+    assert mentioned <= known, f"README documents {sorted(mentioned - known)} for `breaknews {name}`"
+
+
+def test_every_readme_command_section_is_a_command():
+    sections = set(re.findall(r"^### `breaknews ([a-z]+(?: [a-z]+)?)", README, re.M))
+    commands = set(_commands())
+    # A section is named by its command and the start of its usage line (`server start|stop|status`).
+    assert {s for s in sections if s not in commands and s.split()[0] not in commands} == set()
+
+
+def test_help_lists_every_command_with_a_section():
+    helped = build_parser().format_help()
+    for name in _commands():
+        assert name.split()[0] in helped
+        assert f"### `breaknews {name}" in README
+
+
 def _schema(tmp_path) -> dict[str, list[str]]:
     db = tmp_path / "docs.duckdb"
     open_migrated(db)

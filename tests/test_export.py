@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from breaknews.flows.cli import main
-from breaknews.warehouse.connect import connect
-from breaknews.warehouse.read.export import ExportError, PairFilter, export_articles, export_pairs
+from breaknews.warehouse.read.destination import DestinationError
+from breaknews.warehouse.read.export import PairFilter, export_articles, export_pairs
 from tests.conftest import rows
 from tests.corpus import build_corpus
 
@@ -23,16 +23,9 @@ def corpus(tmp_path_factory):
     return build_corpus(tmp_path_factory.mktemp("export") / "corpus.duckdb")
 
 
-@pytest.fixture
-def con(corpus):
-    con = connect(corpus, read_only=True)
-    yield con
-    con.close()
-
-
-def test_tmx_parses_back_with_one_tu_per_pair_and_escaped_text(con, corpus, tmp_path):
+def test_tmx_parses_back_with_one_tu_per_pair_and_escaped_text(corpus, tmp_path):
     out = tmp_path / "pairs.tmx"
-    count = export_pairs(con, "tmx", out)
+    count = export_pairs(corpus, "tmx", out)
     assert count == rows(corpus, "SELECT count(*) FROM paragraph_pairs")[0][0] > 0
     tree = etree.parse(str(out))  # raises on invalid XML
     root = tree.getroot()
@@ -59,15 +52,13 @@ def test_tmx_drops_characters_xml_cannot_hold(tmp_path):
     w = duckdb.connect(str(db))
     w.execute("UPDATE paragraph_pairs SET en_text = en_text || ' \x0c\x00end' WHERE kind = 'title'")
     w.close()
-    ro = connect(db, read_only=True)
-    export_pairs(ro, "tmx", tmp_path / "p.tmx")
-    ro.close()
+    export_pairs(db, "tmx", tmp_path / "p.tmx")
     assert etree.parse(str(tmp_path / "p.tmx")).getroot().find("body/tu") is not None
 
 
-def test_parquet_and_jsonl_read_back_with_filters(con, corpus, tmp_path):
+def test_parquet_and_jsonl_read_back_with_filters(corpus, tmp_path):
     total = rows(corpus, "SELECT count(*) FROM paragraph_pairs")[0][0]
-    assert export_pairs(con, "parquet", tmp_path / "all.parquet") == total
+    assert export_pairs(corpus, "parquet", tmp_path / "all.parquet") == total
     back = (
         duckdb.connect()
         .execute("SELECT count(*), min(score) FROM read_parquet(?)", [str(tmp_path / "all.parquet")])
@@ -77,12 +68,12 @@ def test_parquet_and_jsonl_read_back_with_filters(con, corpus, tmp_path):
 
     good = rows(corpus, "SELECT count(*) FROM paragraph_pairs WHERE score >= 0.9")[0][0]
     assert 0 < good < total
-    assert export_pairs(con, "jsonl", tmp_path / "good.jsonl", PairFilter(min_score=0.9)) == good
+    assert export_pairs(corpus, "jsonl", tmp_path / "good.jsonl", PairFilter(min_score=0.9)) == good
     lines = [json.loads(line) for line in (tmp_path / "good.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(lines) == good and all(r["score"] >= 0.9 for r in lines)
     assert {"article_id", "ko_text", "en_text", "score", "kind", "published_at"} <= lines[0].keys()
 
-    recent = export_pairs(con, "jsonl", tmp_path / "recent.jsonl", PairFilter(since=date(2024, 12, 4)))
+    recent = export_pairs(corpus, "jsonl", tmp_path / "recent.jsonl", PairFilter(since=date(2024, 12, 4)))
     expected = rows(
         corpus,
         "SELECT count(*) FROM paragraph_pairs JOIN articles USING (article_id)"
@@ -91,9 +82,9 @@ def test_parquet_and_jsonl_read_back_with_filters(con, corpus, tmp_path):
     assert recent == expected and 0 < recent < total
 
 
-def test_articles_parquet_is_partitioned_by_month_and_jsonl_is_one_file(con, corpus, tmp_path):
+def test_articles_parquet_is_partitioned_by_month_and_jsonl_is_one_file(corpus, tmp_path):
     count = rows(corpus, "SELECT count(*) FROM articles")[0][0]
-    assert export_articles(con, "parquet", tmp_path / "articles") == count
+    assert export_articles(corpus, "parquet", tmp_path / "articles") == count
     months = sorted(p.name for p in (tmp_path / "articles").iterdir())
     assert "month=2024-12" in months and "month=2011-06" in months
     back = (
@@ -113,18 +104,18 @@ def test_articles_parquet_is_partitioned_by_month_and_jsonl_is_one_file(con, cor
             "SELECT count(*) FROM articles WHERE strftime(timezone('Asia/Seoul', published_at), '%Y-%m') = '2024-12'",
         )[0][0]
     )
-    assert export_articles(con, "jsonl", tmp_path / "articles.jsonl") == count
+    assert export_articles(corpus, "jsonl", tmp_path / "articles.jsonl") == count
     first = json.loads((tmp_path / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert first["article_id"] and "body_ko" in first
 
 
-def test_bad_destinations_are_clear_errors(con, tmp_path):
-    with pytest.raises(ExportError, match="does not exist"):
-        export_pairs(con, "tmx", tmp_path / "missing" / "p.tmx")
+def test_bad_destinations_are_clear_errors(corpus, tmp_path):
+    with pytest.raises(DestinationError, match="does not exist"):
+        export_pairs(corpus, "tmx", tmp_path / "missing" / "p.tmx")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
-    with pytest.raises(ExportError, match="new or empty folder"):
-        export_articles(con, "parquet", tmp_path / "full")
+    with pytest.raises(DestinationError, match="new or empty folder"):
+        export_articles(corpus, "parquet", tmp_path / "full")
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
 
@@ -135,7 +126,7 @@ def test_cli_exports_and_realigns(corpus, tmp_path, capsys):
     )
     assert "pairs →" in capsys.readouterr().out
     assert etree.parse(str(out)).getroot().findall("body/tu")
-    assert main(["export", "pairs", "--format", "tmx", "--out", str(tmp_path / "no" / "x"), "--db", str(corpus)]) == 1
+    assert main(["export", "pairs", "--format", "tmx", "--out", str(tmp_path / "no" / "x"), "--db", str(corpus)]) == 2
     assert "does not exist" in capsys.readouterr().err
 
     db = tmp_path / "realign.duckdb"

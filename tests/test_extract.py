@@ -4,6 +4,7 @@ appear in each body, captions with credits. A fixture's failure must name the ri
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -11,7 +12,7 @@ from breaknews.tasks.errors import NotAnArticleError, TruncatedPageError
 from breaknews.tasks.extract import extract_article, split_caption
 from breaknews.tasks.pipeline import process_page
 from breaknews.warehouse.models import Page
-from tests.conftest import FIXTURES, expected, fixture_page
+from tests.conftest import FIXTURES, SAMPLES, expected, fixture_page
 
 SLUGS = sorted(p.name[len("breaknews.") : -len(".expected.json")] for p in FIXTURES.glob("*.expected.json"))
 ARTICLES = [s for s in SLUGS if expected(s)["outcome"] == "article"]
@@ -34,7 +35,7 @@ def test_article_fields(slug):
     article = result.article
     for name, want in expected(slug)["fields"].items():
         got = getattr(article, name)
-        if name == "published_at" and got is not None:
+        if isinstance(got, datetime):
             got = got.isoformat()
         assert got == want, f"{slug}.{name}"
 
@@ -148,3 +149,106 @@ def test_deleted_notice_is_not_an_article():
 )
 def test_split_caption(line, text, credit):
     assert split_caption(line) == (text, credit)
+
+
+# -- the site's variants (issue 12) --------------------------------------------------------------------
+NOMARKER = fixture_page("modern-nomarker").read_text(encoding="utf-8")
+WRITER_TIME = '<div class="writer_time"><span class="writer">진예솔 기자</span> | 기사입력 2024/12/03 [16:20]</div>'
+LAST_PARAGRAPH = (
+    '<p>대구시 시민안전실 관계자는 "기온이 급격히 떨어지는 날에는 외출을 자제하고, 주변의 어려운 이웃을 살펴봐 달라"고'
+    " 당부했다.</p>"
+)
+
+
+def _with(old: str, new: str) -> str:
+    assert old in NOMARKER
+    return NOMARKER.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("line", "published", "modified"),
+    [
+        ('<span class="writer">진예솔 기자</span> | 입력 2024/12/03 [16:20]', "2024-12-03T16:20:00+09:00", None),
+        ('<span class="writer">진예솔 기자</span> | 등록 2024.12.03 16:20', "2024-12-03T16:20:00+09:00", None),
+        ('<span class="writer">진예솔 기자</span> | 기사입력:2024/12/03 [16:20]', "2024-12-03T16:20:00+09:00", None),
+        (
+            "최종편집 2024/12/04 [09:05] | 기사입력 2024/12/03 [16:20]",
+            "2024-12-03T16:20:00+09:00",
+            "2024-12-04T09:05:00+09:00",
+        ),
+        ("입력 : 2024-12-03 16:20 | 수정 : 2024-12-04 09:05", "2024-12-03T16:20:00+09:00", "2024-12-04T09:05:00+09:00"),
+        ("입력일 2024년 12월 3일 16:20", "2024-12-03T16:20:00+09:00", None),
+        ("진예솔 기자  |  등록일 :  2024.12.03. 16:20", "2024-12-03T16:20:00+09:00", None),
+    ],
+)
+def test_date_line_labels_in_any_order_and_spacing(line, published, modified):
+    html = _with(WRITER_TIME, f'<div class="writer_time">{line}</div>')
+    extracted = extract_article(html)
+    assert extracted.published_at is not None and extracted.published_at.isoformat() == published
+    assert (extracted.modified_at.isoformat() if extracted.modified_at else None) == modified
+
+
+def test_reporter_from_the_date_line_when_there_is_no_writer_span():
+    html = _with(WRITER_TIME, '<div class="writer_time">입력 2024/12/03 [16:20] | 진예솔 객원기자</div>')
+    html = html.replace("【브레이크뉴스 대구】진예솔 기자=", "【브레이크뉴스 대구】")  # no second source of the name
+    extracted = extract_article(html)
+    assert (extracted.reporter, extracted.reporter_role) == ("진예솔", "객원기자")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "jys@breaknews.com",
+        "진예솔 기자 jys@breaknews.com",
+        "[진예솔 기자 jys@breaknews.com]",
+        "진예솔 기자(jys@breaknews.com)",
+        "E-mail: jys@breaknews.com",
+        "진예솔 jys@breaknews.com",
+        '<a href="mailto:jys@breaknews.com">jys@breaknews.com</a>',
+    ],
+)
+def test_reporter_email_line_is_not_body_text(line):
+    html = _with(LAST_PARAGRAPH, f"{LAST_PARAGRAPH}\n<p>{line}</p>")
+    article = process_page(Page(source="x", source_kind="file", content=html.encode())).article
+    assert article.reporter_email == "jys@breaknews.com"
+    assert "@" not in article.body_ko and article.paragraphs_ko == _process("modern-nomarker").article.paragraphs_ko
+
+
+@pytest.mark.parametrize(
+    "line", ["문의처 help@daegu.go.kr", "자세한 내용은 help@daegu.go.kr로 문의하면 된다.", "홍길동 hong@daegu.go.kr"]
+)
+def test_an_address_that_is_not_the_reporters_stays_text(line):
+    html = _with(LAST_PARAGRAPH, f"{LAST_PARAGRAPH}\n<p>{line}</p>")
+    article = process_page(Page(source="x", source_kind="file", content=html.encode())).article
+    assert article.reporter_email is None and article.paragraphs_ko[-1] == line
+
+
+def test_inline_styled_block_holding_the_body_is_no_ad():
+    """Only small text-less or one-line blocks in the body cell are ads: a styled wrapper holding the
+    paragraphs themselves is the body (a field degrades alone, never the article)."""
+    html = fixture_page("sister-cell-body").read_text(encoding="utf-8")
+    start = html.index("<p>【브레이크뉴스 대전】")
+    end = html.index('<div class="report_mail">')
+    html = html[:start] + '<div style="font-size:16px;line-height:1.8">' + html[start:end] + "</div>" + html[end:]
+    article = process_page(Page(source="x", source_kind="file", content=html.encode())).article
+    assert article.paragraphs_ko == _process("sister-cell-body").article.paragraphs_ko
+
+
+def test_no_paragraph_is_markup_debris_on_any_page():
+    pages = sorted(SAMPLES.glob("*.html")) + sorted(FIXTURES.glob("*.html"))
+    for path in pages:
+        result = process_page(Page(source=str(path), source_kind="file", content=path.read_bytes()))
+        for paragraph in (*result.article.paragraphs_ko, *result.article.paragraphs_en) if result.article else ():
+            assert re.search(r"\w", paragraph), f"{path.name}: {paragraph!r}"
+
+
+def test_a_photo_in_an_inline_styled_block_of_the_body_cell_is_kept():
+    html = fixture_page("sister-cell-body").read_text(encoding="utf-8")
+    photo = (
+        '<div style="text-align:center;margin:0 0 15px"><img id="img_pop_view" src="/imgdata/202506/1.jpg">'
+        "<br>▲ 대전 동구의 노후 하수관로 교체 현장. © 대전시</div>"
+    )
+    html = html.replace("<p>【브레이크뉴스 대전】", photo + "<p>【브레이크뉴스 대전】", 1)
+    article = process_page(Page(source="x", source_kind="file", content=html.encode())).article
+    assert [(c.text, c.credit) for c in article.captions] == [("대전 동구의 노후 하수관로 교체 현장.", "대전시")]
+    assert article.paragraphs_ko == _process("sister-cell-body").article.paragraphs_ko

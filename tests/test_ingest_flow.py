@@ -68,7 +68,7 @@ def test_rerun_over_unchanged_pages_loads_them_in_one_task_run(db_path):
     assert 1 < len(loads) < 5, loads
     # Only batches with a page to extract (here: the failing ones, tried again) get a task run.
     failing = {source for (source,) in rows(db_path, "SELECT source FROM ingest_failures WHERE run_id = ?", [run_id])}
-    files = list_pages([str(FIXTURES)])
+    files, _ = list_pages([str(FIXTURES)])
     batches = [files[i : i + 3] for i in range(0, len(files), 3)]
     extracts = [n for n in names if n.startswith("extract-batch")]
     assert len(extracts) == sum(any(f in failing for f in batch) for batch in batches) < len(batches)

@@ -6,12 +6,14 @@ import asyncio
 import json
 import re
 
+import duckdb
 import pytest
 
 from breaknews.flows.artifacts import escape_markdown
 from breaknews.flows.cli import main
 from breaknews.flows.ingest import ingest_pages
 from breaknews.flows.reextract import reextract_pages
+from breaknews.tasks import extract as extract_stage
 from breaknews.tasks import split as split_stage
 from breaknews.tasks import versions
 from tests.conftest import FIXTURES, rows
@@ -93,3 +95,43 @@ def test_markdown_escaping_neutralises_page_text():
     escaped = escape_markdown("<script>alert(1)</script> | [x](javascript:y)")
     assert "<" not in escaped.replace("\\<", "") and "|" not in escaped.replace("\\|", "")
     assert "](" not in escaped
+
+
+def test_reextract_brings_a_warehouse_of_the_previous_version_up_to_date(db_path, tmp_path, monkeypatch):
+    """A warehouse the previous breaknews made: no `reporter_email` column (schema before migration 0004),
+    e-mail lines and table debris in the bodies, the sister sites' cell-body page read as an unknown skin.
+    One reextract migrates it and re-reads the stored pages."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for slug in ("old-email-debris", "sister-h2-textinput", "sister-cell-body", "modern-nomarker"):
+        (pages / f"breaknews.{slug}.html").write_bytes((FIXTURES / f"breaknews.{slug}.html").read_bytes())
+    with monkeypatch.context() as old:
+        old.setattr(versions, "EXTRACTOR_VERSION", "2026.11.25.1")
+        old.setattr(extract_stage, "_take_email_lines", lambda extracted, every_line: None)
+        old.setattr(extract_stage, "_HAS_WORD", re.compile(r"\S"))  # debris lines were paragraphs
+        old.setattr(extract_stage, "_BODY_XPATHS", extract_stage._BODY_XPATHS[:-1])  # no body-cell fallback
+        ingest_pages(paths=[str(pages)], db=str(db_path), workers=1)
+    con = duckdb.connect(str(db_path))
+    con.execute("ALTER TABLE articles DROP COLUMN reporter_email")
+    con.execute("DELETE FROM schema_migrations WHERE version = 4")
+    con.close()
+    assert rows(db_path, "SELECT body_ko LIKE '%thj2012@naver.com%' FROM articles WHERE uid = 223871") == [(True,)]
+    assert rows(db_path, "SELECT skin FROM articles WHERE uid = 1180233") == [("generic",)]
+
+    summary = reextract_pages(db=str(db_path), workers=1)
+    assert (summary.counts.articles_updated, summary.counts.articles_new) == (3, 0)
+    assert summary.counts.articles_unchanged == 1  # modern-nomarker: same content, same revision
+    found = rows(db_path, "SELECT uid, reporter_email, revision, extractor_version FROM articles ORDER BY uid")
+    assert found == [
+        (223871, "thj2012@naver.com", 2, versions.EXTRACTOR_VERSION),
+        (1063590, None, 1, versions.EXTRACTOR_VERSION),
+        (1180233, "smj@naver.com", 2, versions.EXTRACTOR_VERSION),
+        (1190512, "kdy@breaknews.com", 2, versions.EXTRACTOR_VERSION),
+    ]
+    assert rows(db_path, "SELECT count(*) FROM articles WHERE body_ko LIKE '%@%' OR body_ko LIKE '%|%'") == [(0,)]
+    # The previous text stays in the revisions.
+    assert rows(
+        db_path,
+        "SELECT body_ko LIKE '%thj2012@naver.com%' FROM article_revisions WHERE revision = 1 AND article_id = ?",
+        ["www:223871"],
+    ) == [(True,)]

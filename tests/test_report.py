@@ -10,7 +10,8 @@ from lxml import html as lxml_html
 
 from breaknews.flows.cli import main
 from breaknews.warehouse.connect import connect
-from breaknews.warehouse.read.report import ReportData, ReportError, collect, render, write_report
+from breaknews.warehouse.read.destination import DestinationError
+from breaknews.warehouse.read.report import ReportData, collect, render, write_report
 from tests.corpus import HOSTILE_TITLE, build_corpus
 
 HOSTILE = "<script>alert(1)</script>"
@@ -74,9 +75,22 @@ def test_report_on_an_empty_warehouse_and_a_bad_destination(tmp_path):
 
     db = tmp_path / "empty.duckdb"
     open_migrated(db)
-    con = connect(db, read_only=True)
-    write_report(con, tmp_path / "empty.html", "empty.duckdb")
-    with pytest.raises(ReportError, match="does not exist"):
-        write_report(con, tmp_path / "no" / "r.html", "empty.duckdb")
-    con.close()
-    assert "<b>0</b>articles" in (tmp_path / "empty.html").read_text(encoding="utf-8")
+    write_report(db, tmp_path / "empty.html")
+    with pytest.raises(DestinationError, match="does not exist"):
+        write_report(db, tmp_path / "no" / "r.html")
+    page = (tmp_path / "empty.html").read_text(encoding="utf-8")
+    assert "<b>0</b>articles" in page and "<b>0</b>page failures" in page
+
+
+def test_one_failure_is_singular_and_the_first_chart_names_its_period(corpus, tmp_path):
+    from breaknews.warehouse.read.query import read_connection
+
+    with read_connection(str(corpus)) as con:
+        data = collect(con)
+    one = ReportData(**{**vars(data), "totals": {**data.totals, "failures": 1}})
+    page = render(one, "x.duckdb")
+    assert "<b>1</b>page failure</div>" in page
+    # The corpus spans years: bars per month, and the chart says so (the README explains the choice).
+    assert data.period == "month" and "Articles per month, by bureau" in page
+    recent = ReportData(**{**vars(data), "period": "day"})
+    assert "Articles per day, by bureau" in render(recent, "x.duckdb")

@@ -6,7 +6,7 @@ import pytest
 
 from breaknews.flows.cli import main
 from breaknews.warehouse.connect import connect
-from breaknews.warehouse.read.search import SearchError, make_snippet, query_terms, search_articles
+from breaknews.warehouse.read.search import MAX_PIECES, SearchError, make_snippet, query_terms, search_articles
 from tests.corpus import build_corpus
 
 
@@ -72,5 +72,33 @@ def test_cli_search_prints_ranked_hits(corpus, capsys):
     assert main(["search", "수소", "--db", str(corpus), "--limit", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(" 1. [") and "«수소»" in out and " 2. " not in out
-    assert main(["search", "!!!", "--db", str(corpus)]) == 1
-    assert "nothing to search" in capsys.readouterr().err
+    for nothing in ("!!!", "", "%", "   "):
+        assert main(["search", nothing, "--db", str(corpus)]) == 2  # a usage error, not a failed search
+        err = capsys.readouterr().err
+        assert err.startswith("breaknews: error: nothing to search") and err.count("\n") == 1
+
+
+def _prefixes(con) -> list[tuple[int, str]]:
+    """Growing prefixes of the longest article's text, with how many pieces (Hangul pairs, words) each has."""
+    [(text,)] = con.execute(
+        "SELECT body_ko || ' ' || coalesce(body_en, '') FROM articles ORDER BY length(body_ko) DESC LIMIT 1"
+    ).fetchall()
+    words = text.split()
+    return [(sum(t.counts for t in query_terms(" ".join(words[:n]))), " ".join(words[:n])) for n in range(1, 400)]
+
+
+def test_a_query_up_to_the_cap_runs_and_a_longer_one_is_refused(con, corpus, capsys):
+    """Time per query is linear in its pieces (bench/bench_search.py measures it); past the cap
+    search says so at once instead of running for minutes."""
+    prefixes = _prefixes(con)
+    pieces, at_cap = max(p for p in prefixes if p[0] <= MAX_PIECES)
+    assert pieces > MAX_PIECES - 10
+    hits = search_articles(con, at_cap)
+    assert hits and hits[0].score > 0  # the article the text comes from, at least
+    over = min(p for p in prefixes if p[0] > MAX_PIECES)[1]
+    assert main(["search", over, "--db", str(corpus)]) == 2
+    err = capsys.readouterr().err
+    assert f"search takes at most {MAX_PIECES}" in err and err.count("\n") == 1
+    every_syllable = "".join(chr(code) for code in range(0xAC00, 0xD7A4))  # 11,171 pieces: refused at once
+    code = main(["search", every_syllable, "--db", str(corpus)])
+    assert code == 2 and "11171 pieces" in capsys.readouterr().err

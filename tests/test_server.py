@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from breaknews.flows import prefect_server as server
@@ -48,7 +49,17 @@ def _ingest(env: dict[str, str], page: Path, db: Path) -> subprocess.CompletedPr
     return done
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
 def test_first_run_starts_a_kept_server_later_runs_reuse_it(kept_home, tmp_path):
+    # Another Prefect server (the test session's) already holds the port breaknews is configured to
+    # use, as a user's own `prefect server start` holds 4200: ours must start elsewhere and its UI must
+    # still talk to its own API, not to the other server.
+    from prefect.settings import PREFECT_API_URL
+
+    other_api = str(PREFECT_API_URL.value())
+    other_port = int(other_api.rsplit(":", 1)[1].split("/")[0])
+    kept_home["BREAKNEWS_PREFECT_PORT"] = str(other_port)
     db = tmp_path / "w.duckdb"
     first = _ingest(kept_home, SAMPLES / "breaknews.187306.html", db)
     assert "started a local Prefect server" in first.stderr and "breaknews server stop" in first.stderr
@@ -58,6 +69,13 @@ def test_first_run_starts_a_kept_server_later_runs_reuse_it(kept_home, tmp_path)
     assert b"127.0.0.1" in Path(f"/proc/{info.pid}/cmdline").read_bytes()
     environ = Path(f"/proc/{info.pid}/environ").read_bytes().split(b"\0")
     assert b"DO_NOT_TRACK=1" in environ and b"PREFECT_SERVER_ANALYTICS_ENABLED=false" in environ
+    # Its UI points at its own API, and our run is on it.
+    assert info.url != other_api and f":{other_port}/" not in info.url
+    ui_settings = httpx.get(f"{info.ui}/ui-settings", timeout=10).json()
+    assert ui_settings["api_url"] == info.url
+    [(flow_run_id,)] = rows(db, "SELECT flow_run_id FROM ingest_runs")
+    assert httpx.get(f"{info.url}/flow_runs/{flow_run_id}", timeout=10).status_code == 200
+    assert httpx.get(f"{other_api}/flow_runs/{flow_run_id}", timeout=10).status_code == 404
 
     second = _ingest(kept_home, SAMPLES / "breaknews.799512.html", db)
     assert "started" not in second.stderr
@@ -88,12 +106,14 @@ def test_command_runs_start_no_heartbeat_thread(prefect_api):
     """A command's flow run sends no heartbeats: Prefect's engine reads the interval inside the run
     and starts no heartbeat thread (joining it cost every command up to a second)."""
     from prefect import flow
-    from prefect.settings import get_current_settings
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
     @flow
     def interval() -> int | None:
         return get_current_settings().flows.heartbeat_frequency
 
-    assert interval() is not None  # Prefect's default: a heartbeat thread per flow run
-    with server.without_heartbeats():
-        assert interval() is None
+    # (the suite's own Prefect runs without heartbeats, as commands do: restore Prefect's default here)
+    with temporary_settings(restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
+        assert interval() is not None  # Prefect's default: a heartbeat thread per flow run
+        with server.without_heartbeats():
+            assert interval() is None

@@ -3,11 +3,13 @@ asserting on what the server saw and on warehouse rows."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 
 from breaknews.flows.cli import main
+from breaknews.flows.reextract import reextract_pages
 from breaknews.flows.site import ingest_site
 from breaknews.tasks.fetch import FetchConfig
 from tests.conftest import fixture_page, rows
@@ -172,3 +174,38 @@ def test_robots_disallowing_everything_fetches_nothing_but_robots(site, db_path)
     assert summary.counts.articles_new == 0 and summary.unreachable is None
     assert rows(db_path, "SELECT DISTINCT stage FROM ingest_failures") == [("robots",)]
     assert rows(db_path, "SELECT count(*) FROM ingest_failures") == [(2,)]  # the feed and the list
+
+
+def _page_without_uid(title: str) -> bytes:
+    """modern-nomarker with every uid taken out: no canonical link, og:url, share link or hidden input names it."""
+    html = fixture_page("modern-nomarker").read_text(encoding="utf-8")
+    html = re.sub(r"<link rel=\"canonical\"[^>]*>|<meta property=\"og:url\"[^>]*>", "", html)
+    html = re.sub(r"(?:uid=|breaknews\.com%2F|breaknews\.com/|name=\"uid\" value=\")\d+", "", html)
+    return html.replace("대구시, 겨울철 한파 대비 종합대책 가동", title).encode()
+
+
+def test_a_page_keeps_the_uid_the_run_fetched_it_as_on_any_host(db_path):
+    """On a mirror (here the loopback imitation) the fetch URL names no BreakNews host, and the page
+    names no uid: the article is still the one discovery found, not a content hash. Re-extraction
+    keeps it so."""
+    with SiteServer(per_page=5, feed_size=2) as mirror:
+        mirror.publish(878313, _page_without_uid("발견된 기사"), charset="utf-8")
+        mirror.publish(878399, _page_without_uid("이름으로 받은 기사"), charset="utf-8")
+        mirror.set_fault("/rss/rss_news.php", Fault("status", status=404))  # lists only
+        summary = ingest_site(
+            site=mirror.base_url, urls=[mirror.article_url(878399, legacy=True)], db=str(db_path), config=FAST
+        )
+    assert summary.counts.articles_new == 2
+    found = rows(db_path, "SELECT article_id, host_family, uid, url, identity_source FROM articles ORDER BY uid")
+    assert found == [
+        ("www:878313", "www", 878313, "https://www.breaknews.com/878313", "url"),
+        ("www:878399", "www", 878399, "https://www.breaknews.com/878399", "url"),
+    ]
+    assert rows(db_path, "SELECT count(*) FROM raw_pages WHERE url LIKE 'http://127.0.0.1:%/8783__'") == [(2,)]
+
+    again = reextract_pages(db=str(db_path), everything=True)
+    assert (again.counts.articles_new, again.counts.articles_unchanged) == (0, 2)
+    assert rows(db_path, "SELECT article_id, identity_source FROM articles ORDER BY uid") == [
+        ("www:878313", "url"),
+        ("www:878399", "url"),
+    ]

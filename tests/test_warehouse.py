@@ -7,7 +7,7 @@ from breaknews.warehouse import migrate as migrations_module
 from breaknews.warehouse.connect import connect, ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
 from breaknews.warehouse.migrate import migrate, migrations, open_migrated
-from tests.conftest import rows
+from tests.conftest import lock_held_elsewhere, rows
 
 
 def test_migrations_are_numbered_and_named():
@@ -61,11 +61,35 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 
 def test_second_writer_is_refused_while_the_lock_is_held(db_path):
     with (
-        ingest_lock(db_path),
+        lock_held_elsewhere(db_path),
         pytest.raises(WarehouseBusyError, match="another breaknews run"),
         ingest_lock(db_path, wait_seconds=0.1),
     ):
         pass
+
+
+def test_the_lock_is_reentrant_within_a_process_and_released_by_the_outermost(db_path):
+    """The command takes the lock before its flow starts; the flow takes it again, in any thread."""
+    import threading
+
+    from filelock import FileLock, Timeout
+
+    entered = []
+
+    def flow_thread() -> None:
+        with ingest_lock(db_path):
+            entered.append(True)
+
+    with ingest_lock(db_path):
+        thread = threading.Thread(target=flow_thread)
+        thread.start()
+        thread.join(timeout=10)
+        assert entered == [True]
+        with pytest.raises(Timeout):
+            FileLock(f"{db_path}.lock").acquire(timeout=0)  # still held: the outermost block is open
+    other = FileLock(f"{db_path}.lock")
+    other.acquire(timeout=0)  # released with the outermost block
+    other.release()
 
 
 def test_db_path_resolution(monkeypatch):

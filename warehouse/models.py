@@ -25,6 +25,10 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    # The article live ingestion fetched the page as (discovery found it under this host family and
+    # uid), whatever the host it was fetched from: a mirror or the loopback imitation of the site.
+    article_family: str | None = None
+    article_uid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Article:
     subtitle: str | None
     reporter: str | None
     reporter_role: str | None
+    reporter_email: str | None
     bureau: str | None
     section: str | None
     section_code: str | None
@@ -169,6 +174,11 @@ WorkItem = PageItem | ArchiveRead
 
 @dataclass
 class LoadCounts:
+    """What a run (or one batch of it) did. The page counts count pages, duplicates included: every page
+    is exactly one of new, updated, unchanged (skipped pages among them) or failed. The translation
+    counts count distinct articles: a batch's are its change to the run's totals, given the articles
+    the run saw before it (`translation_seen` of the earlier batches), so they add up exactly."""
+
     pages_seen: int = 0
     pages_skipped: int = 0
     articles_new: int = 0
@@ -178,6 +188,9 @@ class LoadCounts:
     with_translation: int = 0
     without_translation: int = 0
     new_article_ids: list[str] = field(default_factory=list)
+    # article_id -> has an English version, as last seen, for the articles of one batch's pages (the
+    # run keeps the union; `add` leaves it alone so a run's summary does not carry every article id)
+    translation_seen: dict[str, bool] = field(default_factory=dict)
 
     def add(self, other: LoadCounts) -> None:
         for name in COUNT_COLUMNS:

@@ -19,6 +19,7 @@ def start_run(
     sources: str,
     flow_run_id: str | None,
     extractor_version: str,
+    files_not_regular: int = 0,
 ) -> None:
     # No other run can be live while we hold the ingest lock: a 'running' row is a crashed run.
     con.execute(
@@ -26,9 +27,9 @@ def start_run(
         " WHERE status = 'running'"
     )
     con.execute(
-        "INSERT INTO ingest_runs (run_id, flow_run_id, command, sources, started_at, status, extractor_version)"
-        " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-        [run_id, flow_run_id, command, sources, datetime.now(UTC), extractor_version],
+        "INSERT INTO ingest_runs (run_id, flow_run_id, command, sources, started_at, status, extractor_version,"
+        " files_not_regular) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+        [run_id, flow_run_id, command, sources, datetime.now(UTC), extractor_version, files_not_regular],
     )
 
 
@@ -117,3 +118,15 @@ def known_page_hashes(con: duckdb.DuckDBPyConnection, extractor_version: str) ->
         [extractor_version],
     ).fetchall()
     return frozenset(row[0] for row in rows)
+
+
+def cancel_runs(con: duckdb.DuckDBPyConnection, flow_run_ids: list[str], message: str) -> int:
+    """Runs of these Prefect flow runs still `running` become `cancelled`: their process was stopped on
+    purpose before it could say so itself. Returns how many."""
+    rows = con.execute(
+        "UPDATE ingest_runs SET status = 'cancelled', ended_at = coalesce(ended_at, ?), message = ?"
+        " WHERE flow_run_id IN (SELECT unnest(?)) AND status = 'running'"
+        " RETURNING run_id",
+        [datetime.now(UTC), message, flow_run_ids],
+    ).fetchall()
+    return len(rows)

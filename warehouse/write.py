@@ -9,7 +9,7 @@ text kept in article_revisions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,6 +29,7 @@ _ARTICLE_COLUMNS = [
     "subtitle",
     "reporter",
     "reporter_role",
+    "reporter_email",
     "bureau",
     "section",
     "section_code",
@@ -92,16 +93,20 @@ def write_batch(
     run_id: str,
     results: Sequence[PageResult],
     extractor_version: str,
+    seen: Mapping[str, bool] | None = None,
     archives: Sequence[ArchiveRead] = (),
 ) -> LoadCounts:
     """Write one batch atomically: raw pages, articles and parts, revisions, failures, run counts, and
     the archive files whose last pages are in it. ``extractor_version`` is the version the run
-    extracts with: it vouches for the pages it saw."""
+    extracts with: it vouches for the pages it saw. ``seen`` is what the run's earlier batches saw
+    (article_id -> has an English version): the batch's translation counts are its change to the run's
+    distinct-article totals."""
     now = datetime.now(UTC)
     counts = LoadCounts(pages_seen=len(results))
     con.execute("BEGIN")
     try:
         _load(con, run_id, results, now, counts, extractor_version)
+        _count_translations(counts, seen or {})
         runs.add_counts(con, run_id, counts.as_columns())
         runs.record_archive_files(con, run_id, archives, now)
         con.execute("COMMIT")
@@ -109,6 +114,20 @@ def write_batch(
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def _count_translations(counts: LoadCounts, seen: Mapping[str, bool]) -> None:
+    """The batch's change to the run's count of distinct articles with and without an English
+    version: new to the run, +1 on one side; seen before with the other answer, moved across."""
+    for article_id, translated in counts.translation_seen.items():
+        before = seen.get(article_id)
+        if before is translated:
+            continue
+        if before is not None:
+            counts.with_translation -= before
+            counts.without_translation -= not before
+        counts.with_translation += translated
+        counts.without_translation += not translated
 
 
 def _load(
@@ -119,6 +138,10 @@ def _load(
     counts: LoadCounts,
     extractor_version: str,
 ) -> None:
+    # Every skipped page counts as an unchanged article (a 304 whose stored page is unknown included);
+    # the stored ones are touched and tell which article they are.
+    counts.pages_skipped += sum(r.skipped for r in results)
+    counts.articles_unchanged += sum(r.skipped for r in results)
     skipped = [r.page_sha256 for r in results if r.skipped and r.page_sha256]
     if skipped:
         _touch_skipped(con, skipped, now, counts)
@@ -145,7 +168,7 @@ def _load(
     revisions: list[tuple[object, ...]] = []
     replaced: set[str] = set()
     touched: set[str] = set()
-    seen_translation: dict[str, bool] = {}
+    seen_translation = counts.translation_seen
     for result in ok:
         article = result.article
         assert article is not None and result.page_sha256 is not None
@@ -183,8 +206,6 @@ def _load(
                 run_id,
             )
         )
-    counts.with_translation += sum(seen_translation.values())
-    counts.without_translation += sum(not v for v in seen_translation.values())
 
     _store_raw_pages(con, run_id, results, now, extractor_version)
 
@@ -211,16 +232,13 @@ def _load(
 
 def _touch_skipped(con: duckdb.DuckDBPyConnection, shas: list[str], now: datetime, counts: LoadCounts) -> None:
     """Pages skipped as already extracted: their articles are unchanged and were seen again."""
-    counts.pages_skipped += len(shas)
-    counts.articles_unchanged += len(shas)
     con.execute("UPDATE raw_pages SET last_seen_at = ? WHERE page_sha256 IN (SELECT unnest(?))", [now, shas])
     rows = con.execute(
         "SELECT a.article_id, a.has_translation FROM raw_pages p JOIN articles a USING (article_id)"
         " WHERE p.page_sha256 IN (SELECT unnest(?))",
         [shas],
     ).fetchall()
-    counts.with_translation += sum(1 for _, translated in rows if translated)
-    counts.without_translation += sum(1 for _, translated in rows if not translated)
+    counts.translation_seen.update(rows)
     ids = sorted({article_id for article_id, _ in rows})
     if ids:
         con.execute("UPDATE articles SET last_seen_at = ? WHERE article_id IN (SELECT unnest(?))", [now, ids])
@@ -301,6 +319,7 @@ def _write_articles(
                 a.subtitle,
                 a.reporter,
                 a.reporter_role,
+                a.reporter_email,
                 a.bureau,
                 a.section,
                 a.section_code,

@@ -8,33 +8,44 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
 from breaknews.tasks.fetch import FetchConfig
 from breaknews.tasks.read import check_paths, is_warc_path
-from breaknews.warehouse.connect import resolve_db_path
+from breaknews.warehouse.connect import ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import UsageError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
+# Prefect's background services log "Still processing items: N items remaining..." as a WARNING
+# while they drain at exit (events and logs still queued for the API): noise, not a problem of the run.
+_DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
+
+
+def _quiet_prefect() -> None:
+    """Before Prefect loads: its INFO lines would bury the summary and fill pipes."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    for name in _DRAINING_SERVICES:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @contextmanager
-def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
-    """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
-    ephemeral one), and without heartbeats for a run that ends with the command."""
-    if not verbose:  # set before Prefect loads: its INFO lines would bury the summary and fill pipes
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
+    """The Prefect a command's flow runs under: the warehouse ``db`` migrated first (a broken file
+    fails before Prefect loads), quiet unless ``verbose``, on the kept server (or an ephemeral one),
+    and without heartbeats for a run that ends with the command."""
+    _migrated_db(db)
+    _set_logging(verbose)
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
     with prefect_api(ephemeral=ephemeral):  # before Prefect loads: it reads its API URL at import
@@ -45,11 +56,56 @@ def _flow_run(*, verbose: bool, ephemeral: bool = False, heartbeats: bool = Fals
                 yield
 
 
+def _set_logging(verbose: bool) -> None:
+    """Unless ``verbose``: only warnings from Prefect (set before Prefect loads: its INFO lines would
+    bury the summary and fill pipes), nothing from the libraries extraction uses (trafilatura's
+    `discarding data: None` says less than the failure the summary names)."""
+    if not verbose:
+        _quiet_prefect()
+    from breaknews.tasks.extract import show_library_logs
+
+    show_library_logs(verbose)
+
+
 def _migrated_db(db: str | None) -> str:
     """The warehouse path, created and migrated once for the whole command (fails fast, one line)."""
     path = str(resolve_db_path(db))
     open_migrated(path)
+    _hint_old_storage(path)
     return path
+
+
+def _hint_old_storage(path: str) -> None:
+    from breaknews.warehouse.connect import STORAGE_VERSION, connect, storage_version
+
+    try:
+        con = connect(path, read_only=True, wait_seconds=5.0)
+    except WarehouseError:
+        return  # busy: the command itself says so
+    try:
+        version = storage_version(con)
+    finally:
+        con.close()
+    if version and version != STORAGE_VERSION:
+        print(
+            f"breaknews: note: {path} is in DuckDB's {version} storage format, which DuckDB clients before"
+            f" {version.lstrip('v')} cannot open; `breaknews convert --db {path}` rewrites it as {STORAGE_VERSION}",
+            file=sys.stderr,
+        )
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from breaknews.warehouse.convert import convert_storage
+
+    done = convert_storage(resolve_db_path(args.db), wait_seconds=args.wait)
+    if done.backup is None:
+        print(f"{done.path} is already in storage format {done.old_version}: nothing to do")
+    else:
+        print(
+            f"{done.path}: {done.tables} tables, {done.rows} rows rewritten from storage format {done.old_version}"
+            f" to {done.new_version}; the old file is kept as {done.backup}"
+        )
+    return EXIT_OK
 
 
 def _is_url(value: str) -> bool:
@@ -94,9 +150,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     check_paths([p for p in args.warc_list if not _is_url(p)])
     warc_lists = [site_url(p) if _is_url(p) else p for p in args.warc_list]
     paths = check_paths([p for p in args.paths if not _is_url(p)]) + archive_urls
-    db = _migrated_db(args.db)
+    db = str(resolve_db_path(args.db))
     task_runner = "dask" if args.dask_address else args.task_runner
-    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+    # The lock first, before Prefect is even imported: a busy warehouse fails in well under a second.
+    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.runners import ingest_flow
 
         flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
@@ -116,6 +173,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             rescan=args.rescan,
         )
     output.print_summary(summary)
+    output.print_nothing_found(summary, paths)
     return EXIT_OK
 
 
@@ -124,8 +182,8 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     feeds = [site_url(f) for f in args.feed]
     urls = [site_url(u) for u in urls]
     paths = check_paths([p for p in args.paths if not _is_url(p)])
-    db = _migrated_db(args.db)
-    with _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
+    db = str(resolve_db_path(args.db))
+    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.site import ingest_site
 
         summary = ingest_site(
@@ -154,8 +212,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     if not os.path.exists(db):
         raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
-    open_migrated(db)
-    with _flow_run(verbose=args.verbose):
+    with ingest_lock(db), _flow_run(verbose=args.verbose, db=db):
         from breaknews.flows.reextract import reextract_pages
 
         summary = reextract_pages(
@@ -180,22 +237,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "fetch": asdict(fetch_config(args)),
     }
     db = _migrated_db(args.db)
-    if not args.verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    _set_logging(args.verbose)
     from breaknews.flows.prefect_server import serving_api
 
-    # Ctrl-C, or SIGTERM handled by Prefect's runner: in-flight runs are cancelled, the server stopped.
+    # SIGTERM and Ctrl-C stop the runner cleanly (the run in flight cancelled and recorded so).
     with contextlib.suppress(KeyboardInterrupt, SystemExit), serving_api():
-        from breaknews.flows.schedule import serve  # after serving_api: Prefect reads its API URL at import
+        from breaknews.flows.schedule import plan, serve  # after serving_api: Prefect reads its API URL at import
 
-        serve(
-            db=db,
-            paths=[os.path.abspath(p) for p in paths],
-            cron=args.cron,
-            interval=args.interval,
-            live=live,
-        )
+        paths = [os.path.abspath(p) for p in paths]
+        serve(plan(db=db, paths=paths, cron=args.cron, interval=args.interval, live=live))
     print("breaknews serve: stopped", file=sys.stderr)
     return EXIT_OK
 
@@ -227,13 +277,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    return _print_query(args.db, args.sql, None, args.format)
+    return _print_query(args.db, args.sql, None, args.format, allow_files=args.allow_files)
 
 
-def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str) -> int:
+def _print_query(db: str | None, sql: str, params: list[object] | None, fmt: str, *, allow_files: bool = False) -> int:
     from breaknews.warehouse.read.query import read_connection, run_query
 
-    with read_connection(db) as con:
+    with read_connection(db, allow_files=allow_files) as con:
         relation = run_query(con, sql, params)
         if relation is None:
             return EXIT_OK
@@ -263,31 +313,25 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from breaknews.warehouse.read.query import read_connection
     from breaknews.warehouse.read.report import write_report
 
-    with read_connection(args.db) as con:
-        write_report(con, Path(args.out), resolve_db_path(args.db).name)
+    write_report(args.db, args.out)
     print(f"report → {args.out}")
     return EXIT_OK
 
 
 def cmd_export_pairs(args: argparse.Namespace) -> int:
     from breaknews.warehouse.read.export import PairFilter, export_pairs
-    from breaknews.warehouse.read.query import read_connection
 
-    with read_connection(args.db) as con:
-        count = export_pairs(con, args.format, Path(args.out), PairFilter(args.min_score, args.since))
+    count = export_pairs(args.db, args.format, args.out, PairFilter(args.min_score, args.since))
     print(f"{count} pairs → {args.out}")
     return EXIT_OK
 
 
 def cmd_export_articles(args: argparse.Namespace) -> int:
     from breaknews.warehouse.read.export import export_articles
-    from breaknews.warehouse.read.query import read_connection
 
-    with read_connection(args.db) as con:
-        count = export_articles(con, args.format, Path(args.out))
+    count = export_articles(args.db, args.format, args.out)
     print(f"{count} articles → {args.out}")
     return EXIT_OK
 
@@ -295,6 +339,6 @@ def cmd_export_articles(args: argparse.Namespace) -> int:
 def cmd_align(args: argparse.Namespace) -> int:
     from breaknews.flows.realign import realign
 
-    articles, pairs = realign(str(resolve_db_path(args.db)))
+    articles, pairs = realign(_migrated_db(args.db))
     print(f"{pairs} pairs for {articles} translated articles")
     return EXIT_OK

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 FAILURES_SHOWN = 20
+NOT_REGULAR_SHOWN = 5
 
 
 def print_summary(summary: Any) -> None:
@@ -18,7 +19,7 @@ def print_summary(summary: Any) -> None:
     out.write(f"ingest run {summary.run_id} {summary.status} in {summary.seconds:.1f} s → {summary.db}\n")
     out.write(f"  pages seen:   {c.pages_seen} ({c.pages_skipped} skipped as already stored)\n")
     out.write(f"  articles:     {c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged\n")
-    out.write(f"  translation:  {c.with_translation} with, {c.without_translation} without\n")
+    out.write(f"  translation:  {c.with_translation} articles with English, {c.without_translation} without\n")
     records = getattr(summary, "source_counts", None) or {}
     if records:
         out.write(
@@ -34,6 +35,10 @@ def print_summary(summary: Any) -> None:
         by_host = getattr(summary, "kept_by_host", None) or {}
         hosts = ", ".join(f"{host} {kept}" for host, kept in sorted(by_host.items(), key=lambda hk: (-hk[1], hk[0])))
         out.write(f"  kept:         {records['records_kept']} records{': ' + hosts if hosts else ''}\n")
+    not_regular = getattr(summary, "not_regular", None) or []
+    if not_regular:
+        shown = ", ".join(not_regular[:NOT_REGULAR_SHOWN]) + (" …" if len(not_regular) > NOT_REGULAR_SHOWN else "")
+        out.write(f"  not files:    {len(not_regular)} skipped unopened (FIFOs, sockets, devices): {shown}\n")
     out.write(f"  failures:     {c.failures}\n")
     for source, stage, reason in summary.failures[:FAILURES_SHOWN]:
         out.write(f"    [{stage}] {source}: {reason}\n")
@@ -42,6 +47,18 @@ def print_summary(summary: Any) -> None:
             f"    … and {len(summary.failures) - FAILURES_SHOWN} more: breaknews query "
             f"\"SELECT source, stage, reason FROM ingest_failures WHERE run_id = '{summary.run_id}'\"\n"
         )
+
+
+def print_nothing_found(summary: Any, paths: Sequence[str]) -> None:
+    """A hint when an ingest of files found no page at all (an empty folder, the wrong folder)."""
+    counts = summary.source_counts
+    if summary.counts.pages_seen or counts.get("records_read") or counts.get("archives_skipped"):
+        return
+    print(
+        f"breaknews: no pages found in {', '.join(paths)}: folders are searched for .html, .htm, .shtml, .xhtml,"
+        " .warc and .warc.gz files",
+        file=sys.stderr,
+    )
 
 
 def print_site_summary(summary: Any) -> None:

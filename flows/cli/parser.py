@@ -117,7 +117,25 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output format (default table)"
     )
+    query.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="let the SQL read files outside the warehouse (read_csv, read_parquet, ...); it still writes none",
+    )
     query.set_defaults(handler=commands.cmd_query)
+
+    convert = sub.add_parser(
+        "convert", help="rewrite the warehouse in the storage format every DuckDB client since 1.4 reads"
+    )
+    _add_db(convert)
+    convert.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run's write lock instead of failing at once",
+    )
+    convert.set_defaults(handler=commands.cmd_convert)
     _add_corpus_commands(sub)
     return parser
 
@@ -231,7 +249,7 @@ def add_site_options(ingest: argparse.ArgumentParser) -> None:
         type=_positive,
         default=DEFAULT_MAX_BYTES,
         metavar="BYTES",
-        help="largest page accepted, fetched or in an archive record (default 10 MiB)",
+        help="largest page accepted: fetched, read from a file, or in an archive record (default 10 MiB)",
     )
     live.add_argument(
         "--timeout", type=_positive_float, default=60.0, metavar="SECONDS", help="per request attempt (default 60)"

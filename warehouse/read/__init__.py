@@ -5,4 +5,5 @@ the warehouse.
 - `search.py`: ranked search over titles and bodies
 - `export.py`: pairs and articles to JSON Lines, Parquet, TMX
 - `report.py`: one self-contained HTML page
+- `destination.py`: where exports and the report may write (never the warehouse), whole or not at all
 """

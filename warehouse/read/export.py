@@ -3,11 +3,17 @@
 JSON Lines and Parquet are written by DuckDB's own COPY (fast, typed, no rows through Python). TMX
 (the translation-memory exchange format CAT tools and MT toolkits read) is streamed with the standard
 library's SAX XMLGenerator, which escapes every text and attribute, a few thousand pairs at a time.
+
+Each export opens its own sealed read-only connection, allowed to write one path only: the partial
+file (or folder) that becomes the destination when complete (`destination.py`).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +23,8 @@ from xml.sax.xmlreader import AttributesImpl
 import duckdb
 
 from breaknews.warehouse.errors import BreaknewsError
+from breaknews.warehouse.read.destination import Destination, destination, refuse_warehouse_files, written_whole
+from breaknews.warehouse.read.query import one_line, read_connection
 
 PAIR_FORMATS = ("jsonl", "parquet", "tmx")
 ARTICLE_FORMATS = ("jsonl", "parquet")
@@ -50,43 +58,46 @@ FROM articles ORDER BY published_at NULLS LAST, article_id
 """
 
 
-def _check_file_destination(out: Path) -> None:
-    if not out.parent.exists():
-        raise ExportError(f"cannot write {out}: folder {out.parent} does not exist")
-    if out.is_dir():
-        raise ExportError(f"cannot write {out}: it is a folder")
-
-
-def export_pairs(con: duckdb.DuckDBPyConnection, fmt: str, out: Path, where: PairFilter = PairFilter()) -> int:
-    """Write the pairs that pass ``where`` to ``out``; returns how many."""
-    _check_file_destination(out)
+def export_pairs(
+    db: str | os.PathLike[str] | None, fmt: str, out: str | os.PathLike[str], where: PairFilter = PairFilter()
+) -> int:
+    """Write the pairs of the warehouse ``db`` that pass ``where`` to ``out``; returns how many."""
+    target = destination(out)
     params = {"min_score": where.min_score, "since": where.since}
-    try:
-        if fmt == "tmx":
-            return _write_tmx(con.execute(_PAIRS_SQL, params), out)
-        copy_format = "json" if fmt == "jsonl" else "parquet"
-        return _copy(con, f"COPY ({_PAIRS_SQL}) TO $out (FORMAT {copy_format})", {**params, "out": str(out)})
-    except duckdb.Error as exc:
-        raise ExportError(f"export failed: {exc}") from exc
+    with _export_connection(db, target) as con, written_whole(target) as partial:
+        try:
+            if fmt == "tmx":
+                return _write_tmx(con.execute(_PAIRS_SQL, params), partial)
+            copy_format = "json" if fmt == "jsonl" else "parquet"
+            return _copy(con, f"COPY ({_PAIRS_SQL}) TO $out (FORMAT {copy_format})", {**params, "out": str(partial)})
+        except duckdb.Error as exc:
+            raise ExportError(f"export failed: {one_line(exc)}") from exc
 
 
-def export_articles(con: duckdb.DuckDBPyConnection, fmt: str, out: Path) -> int:
-    """Articles as JSON Lines (one file) or Parquet (a folder partitioned by month, `month=YYYY-MM/`)."""
-    try:
-        if fmt == "jsonl":
-            _check_file_destination(out)
-            return _copy(con, f"COPY ({_ARTICLES_SQL}) TO $out (FORMAT json)", {"out": str(out)})
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise ExportError(f"cannot write {out}: Parquet articles go to a new or empty folder")
-        if not out.parent.exists():
-            raise ExportError(f"cannot write {out}: folder {out.parent} does not exist")
-        return _copy(
-            con,
-            f"COPY ({_ARTICLES_SQL}) TO $out (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)",
-            {"out": str(out)},
-        )
-    except duckdb.Error as exc:
-        raise ExportError(f"export failed: {exc}") from exc
+def export_articles(db: str | os.PathLike[str] | None, fmt: str, out: str | os.PathLike[str]) -> int:
+    """Articles as JSON Lines (one file) or Parquet (a new or empty folder partitioned by month,
+    `month=YYYY-MM/`)."""
+    target = destination(out, folder=fmt == "parquet")
+    with _export_connection(db, target) as con, written_whole(target) as partial:
+        try:
+            if fmt == "jsonl":
+                return _copy(con, f"COPY ({_ARTICLES_SQL}) TO $out (FORMAT json)", {"out": str(partial)})
+            return _copy(
+                con,
+                f"COPY ({_ARTICLES_SQL}) TO $out (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)",
+                {"out": str(partial)},
+            )
+        except duckdb.Error as exc:
+            raise ExportError(f"export failed: {one_line(exc)}") from exc
+
+
+@contextmanager
+def _export_connection(db: str | os.PathLike[str] | None, target: Destination) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, sealed, allowed to write the partial of ``target`` and nothing else; ``target``
+    refused if it is one of the warehouse's files."""
+    with read_connection(None if db is None else str(db), write_paths=[target.partial]) as con:
+        refuse_warehouse_files(target, con)
+        yield con
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> int:

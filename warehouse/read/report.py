@@ -7,9 +7,9 @@ escapes them in the tables, and plotly's JSON encoder writes `<` as `\\u003c` in
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -17,7 +17,10 @@ import jinja2
 import plotly.graph_objects as go
 from markupsafe import Markup
 
+from breaknews.warehouse.connect import resolve_db_path
 from breaknews.warehouse.errors import BreaknewsError
+from breaknews.warehouse.read.destination import destination, refuse_warehouse_files, written_whole
+from breaknews.warehouse.read.query import read_connection
 
 TOP_BUREAUS = 8
 TOP_ROWS = 15
@@ -165,7 +168,7 @@ th { background: #f6f6f6; } td.n { text-align: right; font-variant-numeric: tabu
   <div class="card"><b>{{ totals.articles }}</b>articles</div>
   <div class="card"><b>{{ totals.translated }}</b>with English</div>
   <div class="card"><b>{{ totals.pairs }}</b>aligned pairs</div>
-  <div class="card"><b>{{ totals.failures }}</b>page failures</div>
+  <div class="card"><b>{{ totals.failures }}</b>page failure{{ "" if totals.failures == 1 else "s" }}</div>
 </div>
 {% for chart in charts %}<section>{{ chart }}</section>{% endfor %}
 <div class="grid">
@@ -219,11 +222,14 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and url.startswith(("https://", "http://")) else None
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out: Path, db_label: str) -> None:
-    if not out.parent.exists():
-        raise ReportError(f"cannot write {out}: folder {out.parent} does not exist")
-    try:
-        html = render(collect(con), db_label)
-    except duckdb.Error as exc:
-        raise ReportError(f"report failed: {exc}") from exc
-    out.write_text(html, encoding="utf-8")
+def write_report(db: str | os.PathLike[str] | None, out: str | os.PathLike[str]) -> None:
+    """Write the report of the warehouse ``db`` to ``out``, whole or not at all, never over the warehouse."""
+    target = destination(out)
+    with read_connection(None if db is None else str(db)) as con:
+        refuse_warehouse_files(target, con)
+        try:
+            html = render(collect(con), resolve_db_path(None if db is None else str(db)).name)
+        except duckdb.Error as exc:
+            raise ReportError(f"report failed: {exc}") from exc
+    with written_whole(target) as partial:
+        partial.write_text(html, encoding="utf-8")

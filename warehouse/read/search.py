@@ -7,6 +7,10 @@ and ranks by BM25 over those terms (titles count double), plus a bonus where the
 the whole English phrase occurs verbatim. The terms are counted at query time by DuckDB over the
 articles table, so there is no index to build or keep in step with ingest and re-extraction; see
 bench/README.md for the recall and speed this gives against a Korean morphological analyser.
+
+The cost is one scan of the articles per term, so linear in the query's length; a query of more than
+`MAX_PIECES` pieces (Hangul syllable pairs and Latin-script words) is refused rather than left to run
+for minutes (bench/bench_search.py times queries up to the cap).
 """
 
 from __future__ import annotations
@@ -17,16 +21,22 @@ from datetime import datetime
 
 import duckdb
 
-from breaknews.warehouse.errors import BreaknewsError
+from breaknews.warehouse.errors import BreaknewsError, UsageError
 
 _TOKEN = re.compile(r"[\uac00-\ud7a3]+|[0-9A-Za-z]+(?:['’.\-][0-9A-Za-z]+)*")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _K1, _B = 1.2, 0.75
 _SNIPPET = 80  # characters each side of the first match
+# Pieces a query may have: two-syllable Hangul pieces and Latin-script words, counted once each.
+MAX_PIECES = 200
 
 
 class SearchError(BreaknewsError):
     """A search that cannot run: nothing searchable in the text, or an unknown language."""
+
+
+class SearchTextError(SearchError, UsageError):
+    """The query text itself cannot be searched (nothing searchable, or too long): a usage error."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,9 @@ WITH docs AS (
     FROM articles
 ),
 stats AS (SELECT count(*) AS n, avg(dl) + 1 AS avgdl FROM docs),
-hits AS ({blocks}),
+-- MATERIALIZED: inlined into the query below, the union of one block per term made DuckDB's
+-- optimiser (projection pull-up) quadratic in the number of terms: 400 terms planned for 3-5 s.
+hits AS MATERIALIZED ({blocks}),
 matched AS (SELECT * FROM hits WHERE tf > 0),
 df AS (SELECT term, count(*) AS df FROM matched GROUP BY term),
 scored AS (
@@ -127,7 +139,12 @@ def search_articles(
     terms = query_terms(text)
     counted = [t for t in terms if t.counts]
     if not counted:
-        raise SearchError(f"nothing to search for in {text!r}: give Korean or Latin-script words")
+        raise SearchTextError(f"nothing to search for in {text!r}: give Korean or Latin-script words")
+    if len(counted) > MAX_PIECES:
+        raise SearchTextError(
+            f"the query has {len(counted)} pieces (two-syllable Hangul pieces and words); search takes at most"
+            f" {MAX_PIECES}: shorten it to its most telling words"
+        )
     blocks = []
     params: dict[str, object] = {}
     for i, term in enumerate(terms):
