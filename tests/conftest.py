@@ -102,6 +102,25 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
 
 
+def poll_count(db: Path, table: str) -> int:
+    """Rows in ``table`` of a warehouse another process may be writing: 0 while the file is missing,
+    busy or not yet migrated. For polling, until a running process has got somewhere."""
+    from breaknews.warehouse.connect import connect
+
+    if not db.exists():
+        return 0
+    try:
+        con = connect(db, read_only=True, wait_seconds=5)
+    except Exception:
+        return 0
+    try:
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # a table name from the test
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
 def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -20,10 +20,9 @@ from breaknews.flows.runners import ingest_flow
 from breaknews.tasks.fetch import FetchConfig
 from breaknews.tasks.read import read_warc_list
 from breaknews.tasks.remote import CHUNK, RemoteFile, RemoteFileError
-from breaknews.warehouse.connect import connect
 from tests.archive_server import ArchiveServer
 from tests.ccnews import write_ccnews
-from tests.conftest import rows
+from tests.conftest import poll_count, rows
 
 MONTH = "crawl-data/CC-NEWS/2024/03"
 FAST = FetchConfig(rate=0, retries=1, backoff_base=0.01)  # loopback: no rate limit, quick retries
@@ -225,11 +224,11 @@ def test_interrupting_a_list_loses_at_most_the_file_in_progress(server, month, t
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            if any(r.path.endswith(last.path.name) for r in server.requests) and _archives(db) == 2:
+            if any(r.path.endswith(last.path.name) for r in server.requests) and poll_count(db, "archive_files") == 2:
                 break
             time.sleep(0.2)
         assert process.poll() is None, process.communicate()
-        assert _archives(db) == 2
+        assert poll_count(db, "archive_files") == 2
         process.send_signal(signal.SIGKILL)  # no chance to clean up: the file in progress is lost
         process.wait(30)
     finally:
@@ -245,21 +244,6 @@ def test_interrupting_a_list_loses_at_most_the_file_in_progress(server, month, t
     assert {r.path for r in server.requests[requested:]} == {f"/{MONTH}/warc.paths.gz", f"/{MONTH}/{last.path.name}"}
     assert rows(db, "SELECT article_id FROM articles ORDER BY 1") == _ids(month)
     assert [s for (s,) in rows(db, "SELECT status FROM ingest_runs ORDER BY started_at")] == ["crashed", "completed"]
-
-
-def _archives(db) -> int:
-    if not db.exists():
-        return 0
-    try:
-        con = connect(db, read_only=True, wait_seconds=5)
-    except Exception:
-        return 0
-    try:
-        return con.execute("SELECT count(*) FROM archive_files").fetchone()[0]
-    except Exception:  # not migrated yet
-        return 0
-    finally:
-        con.close()
 
 
 def test_archives_are_scanned_on_dask_workers(prefect_api, dask_cluster, server, month, tmp_path):
