@@ -21,7 +21,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, ParamSpec, TypeVar, cast
 
 import duckdb
@@ -40,7 +39,7 @@ from breaknews.warehouse import runs
 from breaknews.warehouse.connect import ingest_lock, writer
 from breaknews.warehouse.errors import BreaknewsError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
-from breaknews.warehouse.models import LoadCounts, PageResult, SourceStats, WorkItem
+from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageItem, PageResult, SourceStats, WorkItem
 
 DEFAULT_BATCH_SIZE = 200
 TASK_RUNNERS = ("processes", "threads", "dask")
@@ -48,6 +47,8 @@ TASK_RUNNERS = ("processes", "threads", "dask")
 _DEFERRED_SKIPS = 5000
 # Below this many pages, starting worker processes costs more than it saves.
 _POOL_THRESHOLD = 400
+# A run of unknown size (archives) starts its worker processes for the first batch of this many pages.
+_POOL_MIN_BATCH = 64
 
 
 P = ParamSpec("P")
@@ -78,7 +79,8 @@ class IngestSummary:
     counts: LoadCounts
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (source, stage, reason)
     seconds: float = 0.0
-    source_counts: dict[str, int] = field(default_factory=dict)  # WARC records read and skipped, by reason
+    source_counts: dict[str, int] = field(default_factory=dict)  # archives and WARC records: read, kept, skipped
+    kept_by_host: dict[str, int] = field(default_factory=dict)  # WARC records kept, by host
     not_regular: list[str] = field(default_factory=list)  # paths skipped unopened: FIFOs, sockets, devices
 
 
@@ -102,12 +104,14 @@ class KnownPages:
 class ResultBatch:
     """A batch of page results as one plain object. Prefect records every element of a list a task
     returns (a state per element, kept for the whole flow run) and walks task parameters looking for
-    futures: a bare list of results would cost memory and time per page; this costs them per batch."""
+    futures: a bare list of results would cost memory and time per page; this costs them per batch.
+    ``archives`` are the archive files whose last pages are in the batch: loaded with it."""
 
-    __slots__ = ("__weakref__", "results")
+    __slots__ = ("__weakref__", "archives", "results")
 
-    def __init__(self, results: list[PageResult]) -> None:
+    def __init__(self, results: list[PageResult], archives: Sequence[ArchiveRead] = ()) -> None:
         self.results = results
+        self.archives = list(archives)
 
 
 class LazyPool:
@@ -119,7 +123,12 @@ class LazyPool:
         self._pool: Executor | None = None
         self._lock = threading.Lock()  # extract batches run in several of the flow's threads
 
-    def map(self, items: Sequence[WorkItem]) -> list[PageResult]:
+    def worth_starting(self, pages: int) -> bool:
+        """Start the processes for a batch of ``pages`` to extract? Not for a few pages (an archive of
+        mostly other sites gives a handful per file): starting them costs seconds, extracting ms each."""
+        return self._pool is not None or pages >= _POOL_MIN_BATCH
+
+    def map(self, items: Sequence[PageItem]) -> list[PageResult]:
         with self._lock:
             if self._pool is None:
                 self._pool = _make_pool(self.workers, self.known)
@@ -133,9 +142,9 @@ class LazyPool:
 
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
+def extract_batch(items: Sequence[PageItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
     """Extract the pages of a batch; items already decided (skipped, unreadable) pass through."""
-    if pool is None:
+    if pool is None or not pool.worth_starting(sum(not isinstance(item, PageResult) for item in items)):
         return ResultBatch([process_item(item, known) for item in items])
     todo = [item for item in items if not isinstance(item, PageResult)]
     extracted = iter(pool.map(todo) if todo else [])
@@ -145,11 +154,23 @@ def extract_batch(items: Sequence[WorkItem], known: KnownPages, pool: LazyPool |
 class _Decided:
     """A batch with nothing to extract, in the queue of extract futures: it needs no task run."""
 
-    def __init__(self, results: list[PageResult]) -> None:
-        self._batch = ResultBatch(results)
+    def __init__(self, results: list[PageResult], archives: list[ArchiveRead]) -> None:
+        self._batch = ResultBatch(results, archives)
 
     def result(self) -> ResultBatch:
         return self._batch
+
+
+class _Extracting:
+    """A batch in extraction, with the archive files it finishes (they go to the loader with it)."""
+
+    def __init__(self, future: Any, archives: list[ArchiveRead]) -> None:
+        self.future, self.archives = future, archives
+
+    def result(self) -> ResultBatch:
+        batch: ResultBatch = self.future.result()
+        batch.archives = self.archives
+        return batch
 
 
 class RunArticles:
@@ -165,12 +186,19 @@ class RunArticles:
 def load_batch_task(db: str, run_id: str, batch: ResultBatch, seen: RunArticles) -> LoadCounts:
     # ``seen`` is only read here; the loader adds the batch's articles once the batch has committed,
     # so a retried batch counts against the same totals.
-    return load_results(db, run_id, batch.results, seen.translated)
+    return load_results(db, run_id, batch.results, seen.translated, batch.archives)
 
 
 def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+    """Batches of ``size`` items, and a batch ends with each archive file's marker: a file is recorded
+    as read with its last pages, so an interrupted run loses at most the file in progress."""
+    batch: list[WorkItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size or isinstance(item, ArchiveRead):
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
@@ -235,15 +263,20 @@ def run_ingest(
             in_flight: deque[Any] = deque()
             loader = _Loader(db, run_id, summary, progress)
             for batch in _batches(items, batch_size):
+                archives = [item for item in batch if isinstance(item, ArchiveRead)]
                 # Read and hash here: pages this extractor version already made (and unreadable
                 # files) are decided at once, and a batch of nothing else costs no task run.
-                decided = [skip_known(item, known, max_bytes) for item in batch]
+                decided = [skip_known(item, known, max_bytes) for item in batch if not isinstance(item, ArchiveRead)]
                 results = [item for item in decided if isinstance(item, PageResult)]
                 if len(results) == len(decided):
-                    in_flight.append(_Decided(results))
+                    in_flight.append(_Decided(results, archives))
                 else:
-                    in_flight.append(extract_batch.submit(decided, KnownPages(known), pool))
-                if len(in_flight) > max(workers, 1):
+                    in_flight.append(_Extracting(extract_batch.submit(decided, KnownPages(known), pool), archives))
+                # An archive file read to its end is loaded before the next file is read: a run
+                # interrupted while reading it has recorded this one. On a cluster the files are
+                # scanned elsewhere and the newest file's extraction may overlap the next one's.
+                keep = (1 if task_runner == "dask" else 0) if archives else max(workers, 1)
+                while len(in_flight) > keep:
                     loader.take(in_flight.popleft().result())
             while in_flight:
                 loader.take(in_flight.popleft().result())
@@ -260,7 +293,8 @@ def run_ingest(
                 pool.shutdown()
         _finish(db, run_id, "completed", None, source_stats)
         if source_stats is not None:
-            summary.source_counts = source_stats.counts()
+            summary.source_counts = {**source_stats.counts(), **source_stats.archive_counts()}
+            summary.kept_by_host = dict(source_stats.kept_by_host)
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
     return summary
@@ -305,11 +339,14 @@ class _Loader:
     def take(self, batch: ResultBatch) -> None:
         if self.progress:
             self.progress.advance(len(batch.results))
-        if batch.results and all(r.skipped for r in batch.results):
+        if batch.results and all(r.skipped for r in batch.results) and not batch.archives:
             self.pending.extend(batch.results)
             if len(self.pending) >= _DEFERRED_SKIPS:
                 self.flush()
             return
+        if self.pending and batch.archives:  # the file's held skips go in with its record: one transaction
+            batch = ResultBatch(self.pending + batch.results, batch.archives)
+            self.pending = []
         self._load(batch)
 
     def flush(self) -> None:
@@ -328,7 +365,8 @@ def _finish(db: str, run_id: str, status: str, message: str | None, source_stats
     try:
         with writer(db) as con:
             if source_stats is not None:
-                runs.set_source_counts(con, run_id, source_stats.counts())
+                counts = {**source_stats.counts(), **source_stats.archive_counts()}
+                runs.set_source_counts(con, run_id, counts, source_stats.kept_by_host)
             runs.finish_run(con, run_id, status, message)
     except (WarehouseError, duckdb.Error):
         if status == "completed":

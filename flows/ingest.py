@@ -1,22 +1,33 @@
-"""The ingest-pages flow: saved pages (files, folders) and web archives (WARC) into the warehouse.
+"""The ingest-pages flow: saved pages (files, folders) and web archives (WARC files on disk, by URL or
+from a path list) into the warehouse.
 
-The flow only orchestrates: it lists the sources and hands their work items to the engine
-(`flows/engine.py`), which batches, extracts and loads them.
+The flow only orchestrates: it lists the sources, leaves out the archive files an earlier run read to
+their end, and hands the work items to the engine (`flows/engine.py`), which batches, extracts and
+loads them. Archives are scanned in the flow's process, one after another, streaming (memory stays
+flat); with the Dask task runner each archive file is a `scan-archive` task run on a worker, which
+sends back only what it kept (in a CC-NEWS file, a handful of BreakNews pages).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
-from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items
-from breaknews.tasks.warc import HostFilter
-from breaknews.warehouse.connect import resolve_db_path
-from breaknews.warehouse.models import SourceStats, WorkItem
+from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items, read_warc_list
+from breaknews.tasks.remote import is_remote
+from breaknews.tasks.warc import ArchiveScan, HostFilter, scan_archive
+from breaknews.warehouse import runs
+from breaknews.warehouse.connect import connect, resolve_db_path
+from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.models import PageResult, SourceStats, WorkItem
 
 
 def list_pages(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -26,6 +37,12 @@ def list_pages(paths: list[str]) -> tuple[list[str], list[str]]:
     not_regular: list[str] = []
     files = list(iter_page_files(paths, archives=True, not_regular=not_regular))
     return files, not_regular
+
+
+@task(name="scan-archive", cache_policy=NO_CACHE)
+def scan_archive_task(location: str, hosts: HostFilter, max_bytes: int, fetch: FetchConfig | None) -> ArchiveScan:
+    """Read one archive file (on a Dask worker) and return only what it kept."""
+    return scan_archive(location, hosts, max_bytes=max_bytes, fetch=fetch)
 
 
 @flow(name="ingest-pages", validate_parameters=False)
@@ -39,24 +56,44 @@ def ingest_pages(
     lock_wait_seconds: float = 0.0,
     hosts: list[str] | None = None,
     task_runner: str = "processes",
+    warc_lists: Sequence[str] = (),
+    warc_base: str | None = None,
+    fetch: FetchConfig | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    rescan: bool = False,
 ) -> IngestSummary:
     """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
-    (.warc, .warc.gz), keeping the archived pages of ``hosts`` (default: the BreakNews hosts). A page
-    file larger than ``max_bytes`` fails unread."""
-    files, not_regular = list_pages(paths)
+    (.warc, .warc.gz: paths, http(s) URLs, and the files the path lists ``warc_lists`` name), keeping
+    the archived pages of ``hosts`` (default: the BreakNews hosts). Archive files an earlier run read
+    to their end with the same hosts are left out unless ``rescan``. A page file larger than
+    ``max_bytes`` fails unread, and so does an archive record larger than that."""
+    db_file = str(resolve_db_path(db))
+    files, not_regular = list_pages([p for p in paths if not is_remote(p)])
+    pages = [f for f in files if not is_warc_path(f)]
+    archives = list(dict.fromkeys(chain((f for f in files if is_warc_path(f)), (p for p in paths if is_remote(p)))))
+    for listed in warc_lists:
+        archives += [a for a in read_warc_list(listed, warc_base, fetch) if a not in archives]
+    sources = " ".join([*paths, *(f"--warc-list {listed}" for listed in warc_lists)])
     items: Iterable[WorkItem] = files
     total: int | None = len(files)
     stats = None
-    if any(is_warc_path(f) for f in files):
-        stats = SourceStats(bytes_total=sum(_size(f) for f in files))
-        items, total = iter_work_items(files, HostFilter(tuple(hosts or ())), stats), None
+    if archives:
+        host_filter = HostFilter(tuple(hosts or ()))
+        stats = SourceStats()
+        if not rescan:
+            archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
+        stats.bytes_total = sum(_size(f) for f in [*pages, *archives] if not is_remote(f))
+        if task_runner == "dask":
+            items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats))
+        else:
+            items = iter_work_items([*pages, *archives], host_filter, stats, max_bytes=max_bytes, fetch=fetch)
+        total = None
     return run_ingest(
         command="ingest",
-        sources=" ".join(paths),
+        sources=sources,
         items=items,
         total=total,
-        db=str(resolve_db_path(db)),
+        db=db_file,
         batch_size=batch_size,
         workers=workers,
         show_progress=show_progress,
@@ -66,6 +103,67 @@ def ingest_pages(
         max_bytes=max_bytes,
         not_regular=not_regular,
     )
+
+
+def _not_read_yet(db: str, archives: list[str], hosts: str) -> tuple[list[str], int]:
+    """The archive files no earlier run read to its end with this host filter (a local file whose
+    size changed since is read again), and how many were left out."""
+    open_migrated(db)
+    con = connect(db, read_only=True, wait_seconds=30.0)
+    try:
+        done = runs.archives_read(con, hosts)
+    finally:
+        con.close()
+    todo = []
+    for location in archives:
+        key = location if is_remote(location) else os.path.abspath(location)
+        sizes = done.get(key)
+        if sizes is None or (not is_remote(location) and _size(location) not in sizes):
+            todo.append(location)
+    return todo, len(archives) - len(todo)
+
+
+def _scanned_on_workers(
+    archives: list[str], hosts: HostFilter, max_bytes: int, fetch: FetchConfig | None, stats: SourceStats
+) -> Iterator[WorkItem]:
+    """Each archive file scanned by a `scan-archive` task run on the Dask cluster, a few at a time,
+    their kept pages and markers in the order of the files."""
+    window = _scan_window(archives, fetch)
+    todo = iter(archives)
+    running: deque[tuple[str, object]] = deque()
+
+    def submit_next() -> None:
+        location = next(todo, None)
+        if location is not None:
+            running.append((location, scan_archive_task.submit(location, hosts, max_bytes, fetch)))
+
+    for _ in range(window):
+        submit_next()
+    while running:
+        location, future = running.popleft()
+        submit_next()
+        try:
+            scan: ArchiveScan = future.result()  # type: ignore[attr-defined]
+        except Exception as exc:  # a worker died, or a bug: the file is a failure, the run goes on
+            stats.warc_files += 1
+            yield PageResult(location, None, stage="read", reason=f"scan failed on the cluster: {exc}")
+            continue
+        stats.merge(scan.stats)
+        yield from scan.items
+
+
+def _scan_window(archives: list[str], fetch: FetchConfig | None) -> int:
+    """How many archive files are scanned at once: two per Dask worker (one running, one queued), and
+    no more downloads from one server at a time than ``--concurrency`` allows."""
+    context = FlowRunContext.get()
+    try:
+        workers = len(context.task_runner.client.scheduler_info()["workers"])  # type: ignore[union-attr]
+    except Exception:  # not on a Dask task runner (a test calling the flow directly): the cores here
+        workers = os.cpu_count() or 1
+    window = 2 * max(1, workers)
+    if any(is_remote(a) for a in archives):
+        window = min(window, (fetch or FetchConfig()).concurrency)
+    return max(1, window)
 
 
 def _size(path: str) -> int:

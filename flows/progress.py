@@ -26,8 +26,9 @@ class Progress:
         self._progress.start()
 
     def advance(self, pages: int) -> None:
-        if self._stats is not None:
-            self._progress.update(self._task, completed=self._stats.bytes_done)
+        if self._stats is not None:  # archives streamed from a URL add their size as they open
+            total = self._stats.bytes_total or None
+            self._progress.update(self._task, completed=self._stats.bytes_done, total=total)
         else:
             self._progress.advance(self._task, pages)
 

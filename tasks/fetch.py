@@ -391,8 +391,7 @@ class SiteFetcher:
                 connected = connected or not isinstance(exc, httpx.ConnectError)
                 last, last_status = f"connection failed: {type(exc).__name__}: {exc or 'no detail'}", None
             if attempt < c.retries:
-                backoff = random.uniform(0, min(c.backoff_max, c.backoff_base * 2**attempt))
-                await asyncio.sleep(max(backoff, retry_after or 0.0))
+                await asyncio.sleep(backoff_seconds(c, attempt, retry_after))
         tries = c.retries + 1
         reason = f"{last} (after {tries} {'try' if tries == 1 else 'tries'})"
         if not connected:
@@ -417,7 +416,7 @@ class SiteFetcher:
             if status == 304:
                 return NotModified(url)
             if status in _RETRY_STATUSES:
-                return _Retry(status, _retry_after(response.headers.get("retry-after")), label)
+                return _Retry(status, retry_after_seconds(response.headers.get("retry-after")), label)
             if status != 200:
                 return HttpError(url, label, status=status)
             content = await self._read_capped(response)
@@ -466,7 +465,14 @@ def _decompress_capped(raw: bytes, encoding: str, cap: int) -> bytes:
     return out
 
 
-def _retry_after(value: str | None) -> float | None:
+def backoff_seconds(config: FetchConfig, attempt: int, retry_after: float | None = None) -> float:
+    """How long to wait before retry ``attempt + 1``: exponential backoff with full jitter, and never
+    less than a Retry-After the server asked for."""
+    backoff = random.uniform(0, min(config.backoff_max, config.backoff_base * 2**attempt))
+    return max(backoff, retry_after or 0.0)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After in seconds, from delta-seconds or an HTTP date."""
     if not value:
         return None

@@ -16,23 +16,30 @@ from breaknews.tasks import versions
 from breaknews.tasks.errors import LoadError
 from breaknews.warehouse.connect import writer
 from breaknews.warehouse.errors import WarehouseError
-from breaknews.warehouse.models import LoadCounts, PageResult
+from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageResult
 from breaknews.warehouse.write import write_batch
 
 
 def load_results(
-    db: str, run_id: str, results: Sequence[PageResult], seen: Mapping[str, bool] | None = None
+    db: str,
+    run_id: str,
+    results: Sequence[PageResult],
+    seen: Mapping[str, bool] | None = None,
+    archives: Sequence[ArchiveRead] = (),
 ) -> LoadCounts:
-    """Write one batch of results; on a rejected row, write page by page, failing only the culprits.
+    """Write one batch of results (and the archive files whose last pages they are); on a rejected row,
+    write page by page, failing only the culprits, then the archive files.
     ``seen``: the articles the run's earlier batches saw (article_id -> has an English version)."""
     version = versions.EXTRACTOR_VERSION
     with writer(db) as con:
         try:
-            return write_batch(con, run_id, results, version, seen)
+            return write_batch(con, run_id, results, version, seen, archives)
         except (duckdb.IOException, WarehouseError):
             raise  # the warehouse itself is failing: the caller retries, then the run fails
         except duckdb.Error:
-            return _load_one_by_one(con, run_id, results, version, seen or {})
+            counts = _load_one_by_one(con, run_id, results, version, seen or {})
+            write_batch(con, run_id, [], version, None, archives)
+            return counts
 
 
 def _load_one_by_one(

@@ -31,7 +31,7 @@ from breaknews.tasks.extract import Extracted, extract_article, split_caption
 from breaknews.tasks.identify import ArticleRef, PageClues, identify
 from breaknews.tasks.read import read_page_file
 from breaknews.tasks.split import SplitResult, split_bilingual
-from breaknews.warehouse.models import Article, Caption, Page, PageResult, StoredPage, WorkItem
+from breaknews.warehouse.models import Article, Caption, Page, PageItem, PageResult, StoredPage
 
 
 def page_sha256(content: bytes) -> str:
@@ -187,7 +187,7 @@ def _captions(split: SplitResult) -> tuple[Caption, ...]:
     return tuple(captions)
 
 
-def process_item(item: WorkItem, known_pages: Collection[str] = (), max_bytes: int | None = None) -> PageResult:
+def process_item(item: PageItem, known_pages: Collection[str] = (), max_bytes: int | None = None) -> PageResult:
     """A work item is a file path (read here, in the worker; larger than ``max_bytes`` it fails
     unread), a Page already fetched, or a PageResult that an upstream stage (fetch, archive reading)
     already decided, passed through."""
@@ -195,7 +195,7 @@ def process_item(item: WorkItem, known_pages: Collection[str] = (), max_bytes: i
     return page if isinstance(page, PageResult) else process_page(page, known_pages)
 
 
-def _as_page(item: WorkItem, max_bytes: int | None = None) -> Page | PageResult:
+def _as_page(item: PageItem, max_bytes: int | None = None) -> Page | PageResult:
     """The item's Page (reading a file path), or a PageResult when it is already decided."""
     if isinstance(item, PageResult):
         return item
@@ -207,7 +207,7 @@ def _as_page(item: WorkItem, max_bytes: int | None = None) -> Page | PageResult:
     return item
 
 
-def skip_known(item: WorkItem, known_pages: Collection[str], max_bytes: int | None = None) -> WorkItem:
+def skip_known(item: PageItem, known_pages: Collection[str], max_bytes: int | None = None) -> PageItem:
     """Read and hash an item here, before any worker sees it: a page already extracted by this
     version (or an unreadable or oversized file) is decided at once, so an unchanged re-run needs no
     workers at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
@@ -229,5 +229,5 @@ def init_worker(known_pages: frozenset[str]) -> None:
     _worker_known = known_pages
 
 
-def process_item_in_worker(item: WorkItem) -> PageResult:
+def process_item_in_worker(item: PageItem) -> PageResult:
     return process_item(item, _worker_known)

@@ -1,8 +1,10 @@
-"""Read (stage 1): where pages come from. Saved files and folders here, web archives in `warc.py`,
-the live site in `discover.py` and `fetch.py`.
+"""Read (stage 1): where pages come from. Saved files and folders here, and the lists of archive files
+(`warc.paths.gz`); web archives in `warc.py` (streamed over HTTP by `remote.py`), the live site in
+`discover.py` and `fetch.py`.
 
 A work item (`WorkItem`) is a file path (read when its batch is prepared), a Page already in memory,
-or a PageResult an earlier step already decided (a fetch failure, a broken archive record).
+a PageResult an earlier step already decided (a fetch failure, a broken archive record), or the
+marker of an archive file read to its end (`ArchiveRead`).
 
 Only regular files are pages. Anything else a folder holds or the command line names (a FIFO called
 `x.html`, a socket, a device) is listed as skipped and never opened: opening a FIFO waits for a
@@ -12,16 +14,21 @@ parsed (a 20 MB one-line page cost trafilatura ~900 MB), as an oversized page fr
 
 from __future__ import annotations
 
+import gzip
 import os
 import stat
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 from breaknews.tasks.errors import ReadError
-from breaknews.warehouse.errors import UsageError
+from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.remote import RemoteFileError, is_remote, read_remote
+from breaknews.warehouse.errors import BreaknewsError, UsageError
 from breaknews.warehouse.models import Page, SourceStats, WorkItem
 
 if TYPE_CHECKING:
@@ -38,8 +45,53 @@ def check_paths(paths: Iterable[str]) -> list[str]:
     return list(paths)
 
 
+LIST_LIMIT = 256 * 1024 * 1024  # a path list larger than this is not a path list
+
+
+class ArchiveListError(BreaknewsError):
+    """A list of archive files (``--warc-list``) cannot be read: nothing is ingested."""
+
+    transient = True
+
+
 def is_warc_path(path: str) -> bool:
+    """A path, or a URL whose path, names a WARC file (``.warc``, ``.warc.gz``)."""
+    if is_remote(path):
+        path = urlsplit(path).path
     return path.lower().endswith(WARC_SUFFIXES)
+
+
+def is_warc_url(value: str) -> bool:
+    return is_remote(value) and is_warc_path(value)
+
+
+def read_warc_list(location: str, base: str | None = None, fetch: FetchConfig | None = None) -> list[str]:
+    """The archive files a path list names (Common Crawl's ``warc.paths.gz`` format: one path or URL a
+    line, gzipped or not; blank lines and ``#`` comments ignored), in order, each once. A relative entry
+    is resolved against ``base`` (a URL or a folder), else against the list's own location."""
+    try:
+        data = read_remote(location, fetch, limit=LIST_LIMIT) if is_remote(location) else Path(location).read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8")
+    except (OSError, RemoteFileError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise ArchiveListError(f"cannot read the archive list {location}: {exc}") from exc
+    anchor = base or location
+    found: dict[str, None] = {}
+    for line in text.splitlines():
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            found.setdefault(_resolve(entry, anchor, is_folder=base is not None), None)
+    return list(found)
+
+
+def _resolve(entry: str, anchor: str, *, is_folder: bool) -> str:
+    if is_remote(entry) or os.path.isabs(entry):
+        return entry
+    if is_remote(anchor):
+        return urljoin(anchor if not is_folder or anchor.endswith("/") else anchor + "/", entry)
+    folder = anchor if is_folder else os.path.dirname(anchor)
+    return os.path.join(folder, entry)
 
 
 def iter_page_files(
@@ -116,17 +168,23 @@ def _too_large(size: int, max_bytes: int) -> str:
 
 
 def iter_work_items(
-    files: Iterable[str], hosts: HostFilter | None = None, stats: SourceStats | None = None
+    files: Iterable[str],
+    hosts: HostFilter | None = None,
+    stats: SourceStats | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fetch: FetchConfig | None = None,
 ) -> Iterator[WorkItem]:
-    """Work items for the ingest from a mix of page files and WARC files (as listed by
-    ``iter_page_files(..., archives=True)``): a page file passes as its path (a worker reads it), a WARC
-    file is streamed here, record by record, into Pages and failures. ``stats`` counts skips and bytes."""
-    from breaknews.tasks.warc import iter_warc  # the WARC reader loads only when archives are read
+    """Work items for the ingest from a mix of page files and WARC files (paths as listed by
+    ``iter_page_files(..., archives=True)``, or URLs): a page file passes as its path (a worker reads
+    it), a WARC file is streamed here, record by record, into Pages and failures, then the marker of
+    the file read to its end. ``stats`` counts skips and bytes."""
+    from breaknews.tasks.warc import iter_archive  # the WARC reader loads only when archives are read
 
     stats = stats if stats is not None else SourceStats()
     for path in files:
         if is_warc_path(path):
-            yield from iter_warc(path, hosts, stats)
+            yield from iter_archive(path, hosts, stats, max_bytes=max_bytes, fetch=fetch)
         else:
             yield path
             with suppress(OSError):  # the worker that reads it records the failure

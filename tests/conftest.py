@@ -62,6 +62,16 @@ def shared_prefect_env(prefect_api, tmp_path_factory) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[object]:
+    """A local Dask cluster of two workers, shared by the tests of the Dask task runner. Threads in this
+    process: quick to start, and the workers see the session's Prefect API."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,6 +100,25 @@ def kept_server_env(tmp_path_factory) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
+
+
+def poll_count(db: Path, table: str) -> int:
+    """Rows in ``table`` of a warehouse another process may be writing: 0 while the file is missing,
+    busy or not yet migrated. For polling, until a running process has got somewhere."""
+    from breaknews.warehouse.connect import connect
+
+    if not db.exists():
+        return 0
+    try:
+        con = connect(db, read_only=True, wait_seconds=5)
+    except Exception:
+        return 0
+    try:
+        return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # a table name from the test
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
 
 
 def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from breaknews.flows.ingest import ingest_pages
-from breaknews.warehouse.connect import connect
-from tests.conftest import SAMPLES, rows
+from tests.conftest import SAMPLES, poll_count, rows
 from tests.sitegen import write_corpus
 
 EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
@@ -71,19 +70,6 @@ def test_counts_are_exact_with_duplicates_spread_across_batches(tmp_path, db_pat
     ]
 
 
-def _poll_articles(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        con = connect(db, read_only=True, wait_seconds=5)
-    except Exception:
-        return 0
-    try:
-        return int(con.execute("SELECT count(*) FROM articles").fetchone()[0])  # type: ignore[index]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_is_cancelled_with_what_it_loaded(shared_prefect_env, tmp_path, signum):
     """Ctrl-C (SIGINT), and SIGTERM, which is how Prefect cancels a flow run's process."""
@@ -99,7 +85,7 @@ def test_an_interrupted_run_is_cancelled_with_what_it_loaded(shared_prefect_env,
     )
     try:
         deadline = time.monotonic() + 120
-        while _poll_articles(db) < 20 and time.monotonic() < deadline and run.poll() is None:
+        while poll_count(db, "articles") < 20 and time.monotonic() < deadline and run.poll() is None:
             time.sleep(0.2)
         run.send_signal(signum)
         _, err = run.communicate(timeout=60)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from distributed import LocalCluster
 
 from breaknews.flows.cli.parser import build_parser
 from breaknews.flows.ingest import ingest_pages
@@ -13,13 +12,6 @@ from tests.conftest import FIXTURES, rows
 ARTICLES = "SELECT article_id, content_sha256, body_ko, body_en, title_en FROM articles ORDER BY article_id"
 PARTS = "SELECT article_id, lang, position, text FROM paragraphs ORDER BY ALL"
 FAILURES = "SELECT source, stage, reason FROM ingest_failures ORDER BY source"
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    # Threads in this process: quick to start, and the workers see the test's Prefect API.
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        yield cluster
 
 
 def test_dask_cluster_gives_the_same_rows_as_the_default(prefect_api, dask_cluster, tmp_path):

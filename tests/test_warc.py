@@ -203,3 +203,107 @@ def test_cli_reads_archives_with_a_host_filter_and_prints_skip_counts(db_path, t
     out = capsys.readouterr().out
     assert "warc records: 9 read; skipped 8 of other hosts, 0 revisits, 0 not HTML, 0 not HTTP 2xx" in out
     assert rows(db_path, "SELECT article_id FROM articles") == [("honam:48217",)]
+
+
+def _record_offsets(path: Path) -> list[tuple[int, str | None]]:
+    from fastwarc.warc import ArchiveIterator
+
+    with open(path, "rb") as handle:
+        return [(r.stream_pos, r.headers.get("WARC-Target-URI")) for r in ArchiveIterator(handle, parse_http=False)]
+
+
+def _damage(data: bytes, offsets: dict[str, int], how: str, gzipped: bool, path: Path) -> bytes:
+    starts = [start for start, _ in _record_offsets(path)]
+    corrupt = offsets["corrupt"]
+    end = min(s for s in starts if s > corrupt)
+    if how == "digest":  # one byte of the page changed: the record still parses
+        spot = end - 200
+        return data[:spot] + bytes([data[spot] ^ 0x20]) + data[spot + 1 :]
+    if how == "version-line":  # the record's first line destroyed
+        return data[:corrupt] + b"XXXX" + data[corrupt + 4 :]
+    # how == "member": the record's gzip member ends early, and the next member follows
+    return data[: corrupt + (end - corrupt) // 2] + data[end:]
+
+
+@pytest.mark.parametrize(
+    ("how", "gzipped", "reason"),
+    [
+        ("digest", False, "block digest does not match"),
+        ("version-line", False, "corrupt record"),
+        ("member", True, "corrupt record"),
+    ],
+)
+def test_a_damaged_record_fails_alone_and_reading_goes_on(tmp_path, how, gzipped, reason):
+    path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
+    offsets = write_archive(path, gzipped=gzipped)
+    path.write_bytes(_damage(path.read_bytes(), offsets, how, gzipped, path))
+    pages, failures, stats = read_all(path)
+    assert [p.url for p in pages] == [
+        f"{WWW}/223140",
+        "https://honam.breaknews.com/48217",
+        f"{WWW}/1063522",
+        f"{WWW}/1063591",
+    ]
+    [failure] = failures
+    assert failure.stage == "warc" and reason in (failure.reason or "")
+    assert failure.source == f"{path}#{offsets['corrupt']}"  # where the damaged record starts
+    assert stats.archives_read == 1  # read to its end
+
+
+@pytest.mark.parametrize("gzipped", [True, False], ids=["warc.gz", "warc"])
+def test_a_file_cut_inside_another_hosts_record_is_noticed(tmp_path, gzipped):
+    path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
+    write_archive(path, gzipped=gzipped)
+    records = _record_offsets(path)
+    other = next(i for i, (_, url) in enumerate(records) if url and "example.com" in url)
+    cut = records[other][0] + (records[other + 1][0] - records[other][0]) // 2
+    path.write_bytes(path.read_bytes()[:cut])
+    pages, failures, stats = read_all(path)
+    assert [p.url for p in pages] == [f"{WWW}/223140"]
+    [failure] = failures
+    assert failure.stage == "warc" and "cut short" in (failure.reason or ""), failure
+    assert failure.source == f"{path}#{records[other][0]}"  # the record the file ends in
+    assert stats.archives_read == 1
+
+
+def _capped_archive(path: Path) -> None:
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        undecodable = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 80  # says gzip, is not: 20 KB
+        _response(writer, f"{WWW}/1063522", undecodable, "text/html", extra=(("Content-Encoding", "gzip"),))
+        _response(writer, f"{WWW}/data/big.jpg", b"\xff\xd8" * 10_000, "image/jpeg")
+        _response(writer, f"{WWW}/1063590", MODERN, "text/html; charset=utf-8")  # 14 KB
+
+
+def test_a_record_over_the_byte_cap_fails_before_its_payload_is_parsed(tmp_path):
+    path = tmp_path / "big.warc.gz"
+    _capped_archive(path)
+    cap = len(MODERN) + 400
+    stats = SourceStats()
+    too_large, page = iter_warc(str(path), None, stats, max_bytes=cap)
+    assert too_large.stage == "warc" and too_large.url == f"{WWW}/1063522"
+    assert too_large.reason.startswith("record too large: 20,") and f"the cap is {cap:,}" in too_large.reason
+    assert isinstance(page, Page) and page.url == f"{WWW}/1063590"
+    assert stats.records_not_html == 1  # an image over the cap is no failure: it is no page
+    # Under the default cap the same record is parsed, and its payload fails to decode: the cap came first.
+    undecodable, _ = iter_warc(str(path))
+    assert "does not decode" in undecodable.reason
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_cli_max_bytes_applies_to_archive_records(db_path, tmp_path, capsys):
+    path = tmp_path / "big.warc.gz"
+    _capped_archive(path)
+    assert main(["ingest", str(path), "--db", str(db_path), "--max-bytes", "2000", "--workers", "1"]) == 0
+    failures = rows(db_path, "SELECT stage, reason FROM ingest_failures ORDER BY source")
+    assert [stage for stage, _ in failures] == ["warc", "warc"]
+    assert all("the cap is 2,000" in reason for _, reason in failures)
+    assert rows(db_path, "SELECT count(*) FROM articles") == [(0,)]
+
+
+def test_a_file_that_is_no_warc_is_one_failure(tmp_path):
+    path = tmp_path / "page.warc.gz"
+    path.write_bytes(fixture_page("modern-marker1").read_bytes())  # an HTML page, misnamed
+    pages, failures, stats = read_all(path)
+    assert pages == [] and len(failures) == 1 and stats.archives_read == 1  # read to its end: nothing more in it
+    assert failures[0].stage == "warc" and failures[0].reason.startswith("not a WARC file")

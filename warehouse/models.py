@@ -149,9 +149,27 @@ class PageResult:
         return self.stage is not None
 
 
-# What the ingest engine takes: a file path (read when its batch is prepared), a Page already in memory,
-# or a PageResult an earlier step already decided (a fetch failure, a broken archive record).
-WorkItem = str | Page | PageResult
+@dataclass(frozen=True)
+class ArchiveRead:
+    """An archive file read to its end: it follows the file's last page in the stream of work items and
+    is written with the batch that loads that page, so the warehouse records a file as read only once
+    everything it gave is stored (`archive_files`)."""
+
+    location: str  # the path or URL as read
+    hosts: str  # the host filter it was read with (`HostFilter.key`)
+    size: int | None  # bytes in the file, when known
+    bytes_read: int  # bytes read from the disk or the network (a resumed download counts once)
+    records_read: int  # response, resource and revisit records
+    records_kept: int  # records that became pages
+    failures: int  # records (or stretches of bytes) that could not be read
+    kept_by_host: dict[str, int] = field(default_factory=dict)
+
+
+# What the stages take: a file path (read when its batch is prepared), a Page already in memory, or a
+# PageResult an earlier step already decided (a fetch failure, a broken archive record).
+PageItem = str | Page | PageResult
+# What the ingest engine takes: page items, and the marker of each archive file read to its end.
+WorkItem = PageItem | ArchiveRead
 
 
 @dataclass
@@ -191,16 +209,24 @@ COUNT_COLUMNS = tuple(f.name for f in fields(LoadCounts) if f.type == "int")
 @dataclass
 class SourceStats:
     """Counts and progress of what the sources yielded, kept by the reader as it goes. Lives in the
-    process that reads the sources (the flow's), so the ledger and progress bar can read it."""
+    process that reads the sources (the flow's, or a Dask worker's for one archive, merged back), so
+    the ledger and progress bar can read it."""
 
     bytes_total: int = 0
-    bytes_done: int = 0
+    bytes_done: int = 0  # bytes of the sources read so far (archives: from the disk or the network)
     records_read: int = 0
     records_other_host: int = 0
     records_revisit: int = 0
     records_not_html: int = 0
     records_not_ok: int = 0
-    warc_files: int = 0
+    warc_files: int = 0  # archive files opened
+    archives_read: int = 0  # archive files read to their end
+    archives_skipped: int = 0  # archive files left out: already read completely by an earlier run
+    kept_by_host: dict[str, int] = field(default_factory=dict)  # records that became pages, by host
+
+    @property
+    def records_kept(self) -> int:
+        return sum(self.kept_by_host.values())
 
     def counts(self) -> dict[str, int]:
         return {
@@ -210,3 +236,18 @@ class SourceStats:
             "records_not_html": self.records_not_html,
             "records_not_ok": self.records_not_ok,
         }
+
+    def archive_counts(self) -> dict[str, int]:
+        return {
+            "archives_read": self.archives_read,
+            "archives_skipped": self.archives_skipped,
+            "records_kept": self.records_kept,
+            "bytes_read": self.bytes_done,
+        }
+
+    def merge(self, other: SourceStats) -> None:
+        """Add another reader's counts (one archive scanned elsewhere) to these."""
+        for name in (*self.counts(), "bytes_total", "bytes_done", "warc_files", "archives_read", "archives_skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for host, kept in other.kept_by_host.items():
+            self.kept_by_host[host] = self.kept_by_host.get(host, 0) + kept

@@ -1,12 +1,14 @@
-"""The run ledger: one `ingest_runs` row per run, kept current batch by batch."""
+"""The run ledger: one `ingest_runs` row per run, kept current batch by batch, and the archive files
+runs have read to their end (`archive_files`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import duckdb
 
-from breaknews.warehouse.models import COUNT_COLUMNS
+from breaknews.warehouse.models import COUNT_COLUMNS, ArchiveRead
 
 
 def start_run(
@@ -40,17 +42,66 @@ def add_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, in
     )
 
 
-SOURCE_COUNT_COLUMNS = ("records_read", "records_other_host", "records_revisit", "records_not_html", "records_not_ok")
+SOURCE_COUNT_COLUMNS = (
+    "records_read",
+    "records_other_host",
+    "records_revisit",
+    "records_not_html",
+    "records_not_ok",
+    "archives_read",
+    "archives_skipped",
+    "records_kept",
+    "bytes_read",
+)
 
 
-def set_source_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int]) -> None:
-    """Record what the sources skipped on purpose (WARC records of other hosts, revisits, …): totals
-    kept by the reader, so they are set, not added."""
+def set_source_counts(
+    con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int], kept_by_host: dict[str, int] | None = None
+) -> None:
+    """Record what the sources gave and skipped on purpose (archive files read, WARC records of other
+    hosts, revisits, …): totals kept by the reader, so they are set, not added."""
     assignments = ", ".join(f"{name} = ?" for name in SOURCE_COUNT_COLUMNS)
+    hosts = sorted((kept_by_host or {}).items())
     con.execute(
-        f"UPDATE ingest_runs SET {assignments} WHERE run_id = ?",  # column names are constants
-        [counts.get(name, 0) for name in SOURCE_COUNT_COLUMNS] + [run_id],
+        f"UPDATE ingest_runs SET {assignments}, records_kept_by_host = MAP(?::VARCHAR[], ?::BIGINT[])"  # constants
+        " WHERE run_id = ?",
+        [counts.get(name, 0) for name in SOURCE_COUNT_COLUMNS] + [[h for h, _ in hosts], [n for _, n in hosts], run_id],
     )
+
+
+def record_archive_files(
+    con: duckdb.DuckDBPyConnection, run_id: str, archives: Sequence[ArchiveRead], now: datetime
+) -> None:
+    """Archive files read to their end, inside the transaction that loads their last pages."""
+    for a in archives:
+        hosts = sorted(a.kept_by_host.items())
+        con.execute(
+            "INSERT INTO archive_files (location, hosts, size, bytes_read, records_read, records_kept, failures,"
+            " kept_by_host, read_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, MAP(?::VARCHAR[], ?::BIGINT[]), ?, ?)",
+            [
+                a.location,
+                a.hosts,
+                a.size,
+                a.bytes_read,
+                a.records_read,
+                a.records_kept,
+                a.failures,
+                [h for h, _ in hosts],
+                [n for _, n in hosts],
+                now,
+                run_id,
+            ],
+        )
+
+
+def archives_read(con: duckdb.DuckDBPyConnection, hosts: str) -> dict[str, set[int | None]]:
+    """The archive files read to their end with the host filter ``hosts``: location → sizes seen."""
+    found: dict[str, set[int | None]] = {}
+    for location, size in con.execute(
+        "SELECT DISTINCT location, size FROM archive_files WHERE hosts = ?", [hosts]
+    ).fetchall():
+        found.setdefault(location, set()).add(size)
+    return found
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str | None = None) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from breaknews.warehouse import runs
-from breaknews.warehouse.models import Article, Caption, LoadCounts, PageResult, ParagraphPair
+from breaknews.warehouse.models import ArchiveRead, Article, Caption, LoadCounts, PageResult, ParagraphPair
 
 _ARTICLE_COLUMNS = [
     "article_id",
@@ -94,11 +94,13 @@ def write_batch(
     results: Sequence[PageResult],
     extractor_version: str,
     seen: Mapping[str, bool] | None = None,
+    archives: Sequence[ArchiveRead] = (),
 ) -> LoadCounts:
-    """Write one batch atomically: raw pages, articles and parts, revisions, failures, run counts.
-    ``extractor_version`` is the version the run extracts with: it vouches for the pages it saw.
-    ``seen`` is what the run's earlier batches saw (article_id -> has an English version): the
-    batch's translation counts are its change to the run's distinct-article totals."""
+    """Write one batch atomically: raw pages, articles and parts, revisions, failures, run counts, and
+    the archive files whose last pages are in it. ``extractor_version`` is the version the run
+    extracts with: it vouches for the pages it saw. ``seen`` is what the run's earlier batches saw
+    (article_id -> has an English version): the batch's translation counts are its change to the run's
+    distinct-article totals."""
     now = datetime.now(UTC)
     counts = LoadCounts(pages_seen=len(results))
     con.execute("BEGIN")
@@ -106,6 +108,7 @@ def write_batch(
         _load(con, run_id, results, now, counts, extractor_version)
         _count_translations(counts, seen or {})
         runs.add_counts(con, run_id, counts.as_columns())
+        runs.record_archive_files(con, run_id, archives, now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

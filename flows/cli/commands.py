@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
 from breaknews.tasks.fetch import FetchConfig
-from breaknews.tasks.read import check_paths
+from breaknews.tasks.read import check_paths, is_warc_path
 from breaknews.warehouse.connect import ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import UsageError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
@@ -133,12 +133,23 @@ def fetch_config(args: argparse.Namespace) -> FetchConfig:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    if not args.paths and not args.site and not args.feed:
-        args.parser.error("nothing to ingest: name a PATH or an article URL, or use --site or --feed")
+    if not args.paths and not args.site and not args.feed and not args.warc_list:
+        args.parser.error("nothing to ingest: name a PATH or an article URL, or use --site, --feed or --warc-list")
     urls = [p for p in args.paths if _is_url(p)]
-    if urls or args.site or args.feed:
-        return _ingest_live(args, urls)
-    paths = check_paths(args.paths)
+    archive_urls = [site_url(u) for u in urls if is_warc_path(u)]
+    article_urls = [u for u in urls if not is_warc_path(u)]
+    if article_urls or args.site or args.feed:
+        if archive_urls or args.warc_list:
+            raise UsageError(
+                "archive URLs and --warc-list cannot share a run with live ingestion (--site, --feed,"
+                " article URLs): run them one after the other"
+            )
+        return _ingest_live(args, article_urls)
+    if args.warc_base and not args.warc_list:
+        raise UsageError("--warc-base resolves the paths of a --warc-list: give one")
+    check_paths([p for p in args.warc_list if not _is_url(p)])
+    warc_lists = [site_url(p) if _is_url(p) else p for p in args.warc_list]
+    paths = check_paths([p for p in args.paths if not _is_url(p)]) + archive_urls
     db = str(resolve_db_path(args.db))
     task_runner = "dask" if args.dask_address else args.task_runner
     # The lock first, before Prefect is even imported: a busy warehouse fails in well under a second.
@@ -155,7 +166,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             lock_wait_seconds=args.wait,
             hosts=args.host,
             task_runner=task_runner,
+            warc_lists=warc_lists,
+            warc_base=args.warc_base,
+            fetch=fetch_config(args),
             max_bytes=args.max_bytes,
+            rescan=args.rescan,
         )
     output.print_summary(summary)
     output.print_nothing_found(summary, paths)

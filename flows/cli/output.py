@@ -27,6 +27,14 @@ def print_summary(summary: Any) -> None:
             f" {records['records_revisit']} revisits, {records['records_not_html']} not HTML,"
             f" {records['records_not_ok']} not HTTP 2xx\n"
         )
+    if records.get("archives_read") or records.get("archives_skipped"):
+        out.write(
+            f"  archives:     {records['archives_read']} read, {records['archives_skipped']} already read (left out);"
+            f" {records['bytes_read'] / 1e6:,.1f} MB read\n"
+        )
+        by_host = getattr(summary, "kept_by_host", None) or {}
+        hosts = ", ".join(f"{host} {kept}" for host, kept in sorted(by_host.items(), key=lambda hk: (-hk[1], hk[0])))
+        out.write(f"  kept:         {records['records_kept']} records{': ' + hosts if hosts else ''}\n")
     not_regular = getattr(summary, "not_regular", None) or []
     if not_regular:
         shown = ", ".join(not_regular[:NOT_REGULAR_SHOWN]) + (" …" if len(not_regular) > NOT_REGULAR_SHOWN else "")
@@ -43,7 +51,8 @@ def print_summary(summary: Any) -> None:
 
 def print_nothing_found(summary: Any, paths: Sequence[str]) -> None:
     """A hint when an ingest of files found no page at all (an empty folder, the wrong folder)."""
-    if summary.counts.pages_seen or summary.source_counts.get("records_read"):
+    counts = summary.source_counts
+    if summary.counts.pages_seen or counts.get("records_read") or counts.get("archives_skipped"):
         return
     print(
         f"breaknews: no pages found in {', '.join(paths)}: folders are searched for .html, .htm, .shtml, .xhtml,"

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="a saved page, a .warc/.warc.gz file, a folder searched recursively, or an article URL",
+        help="a saved page, a .warc/.warc.gz file or URL, a folder searched recursively, or an article URL",
     )
     _add_db(ingest)
     ingest.add_argument(
@@ -50,14 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run's write lock instead of failing at once",
     )
-    ingest.add_argument(
-        "--host",
-        action="append",
-        default=None,
-        metavar="HOST",
-        help="from WARC files, keep pages of this host and its subdomains (repeatable; '*' for all;"
-        " default: the BreakNews hosts)",
-    )
+    _add_archive_options(ingest)
     ingest.add_argument(
         "--task-runner",
         choices=("processes", "threads", "dask"),
@@ -185,8 +178,39 @@ def _add_corpus_commands(sub: Any) -> None:
     report.set_defaults(handler=commands.cmd_report)
 
 
+def _add_archive_options(ingest: argparse.ArgumentParser) -> None:
+    archives = ingest.add_argument_group("web archives (WARC)")
+    archives.add_argument(
+        "--host",
+        action="append",
+        default=None,
+        metavar="HOST",
+        help="from WARC files, keep pages of this host and its subdomains (repeatable; '*' for all;"
+        " default: the BreakNews hosts)",
+    )
+    archives.add_argument(
+        "--warc-list",
+        action="append",
+        default=[],
+        metavar="FILE_OR_URL",
+        help="a list of WARC files, one path or URL a line, gzipped or not (Common Crawl's warc.paths.gz)",
+    )
+    archives.add_argument(
+        "--warc-base",
+        default=None,
+        metavar="URL",
+        help="resolve relative paths of --warc-list against this URL or folder"
+        " (for Common Crawl: https://data.commoncrawl.org/)",
+    )
+    archives.add_argument(
+        "--rescan",
+        action="store_true",
+        help="read archive files again that an earlier run read to their end (default: leave them out)",
+    )
+
+
 def add_site_options(ingest: argparse.ArgumentParser) -> None:
-    live = ingest.add_argument_group("live ingestion")
+    live = ingest.add_argument_group("fetching (the live site, article URLs, archive URLs and lists)")
     live.add_argument(
         "--site",
         nargs="?",
@@ -225,7 +249,7 @@ def add_site_options(ingest: argparse.ArgumentParser) -> None:
         type=_positive,
         default=DEFAULT_MAX_BYTES,
         metavar="BYTES",
-        help="largest page accepted, fetched or read from a file (default 10 MiB)",
+        help="largest page accepted: fetched, read from a file, or in an archive record (default 10 MiB)",
     )
     live.add_argument(
         "--timeout", type=_positive_float, default=60.0, metavar="SECONDS", help="per request attempt (default 60)"
