@@ -164,7 +164,15 @@ async def _serve(the_plan: ServePlan) -> None:
     # No limit on the runner itself: a run that comes due while another is running is turned away by
     # the deployment's concurrency limit (cancelled, CANCEL_NEW) instead of waiting in line, so a run
     # longer than the interval never leaves a backlog of late runs behind it.
-    runner = Runner(name=the_plan.name, pause_on_shutdown=True, query_seconds=_poll_seconds(the_plan.interval))
+    # The runner starts a run's process up to `prefetch_seconds` before it is due (hiding Python's and
+    # Prefect's start-up); never more than half an interval ahead, or short intervals would have
+    # several processes starting at once only for all but one to be turned away.
+    runner = Runner(
+        name=the_plan.name,
+        pause_on_shutdown=True,
+        query_seconds=_poll_seconds(the_plan.interval),
+        prefetch_seconds=min(10.0, (the_plan.interval or 60.0) / 2),
+    )
     started = datetime.now(UTC)
     deployment_id = await runner.aadd_flow(
         scheduled_ingest,
@@ -179,7 +187,8 @@ async def _serve(the_plan: ServePlan) -> None:
     )
     async with get_client() as client:
         removed = await clear_leftover_runs(client, deployment_id, the_plan.parameters, everything=True)
-        await _schedule_runs(client, deployment_id)
+        # The run at start stands for the slots of its first interval (a minute, on a cron schedule).
+        await _schedule_runs(client, deployment_id, datetime.now(UTC) + timedelta(seconds=the_plan.interval or 60))
         await client.create_flow_run_from_deployment(
             deployment_id, parameters=the_plan.parameters, state=Scheduled(scheduled_time=datetime.now(UTC))
         )
@@ -208,13 +217,15 @@ _SCHEDULE_AHEAD_SECONDS = 600.0
 _RESCHEDULE_EVERY_SECONDS = 30.0
 
 
-async def _schedule_runs(client: Any, deployment_id: UUID) -> None:
+async def _schedule_runs(client: Any, deployment_id: UUID, not_before: datetime | None = None) -> None:
     """Have the server create the schedule's next runs now (idempotent: slots already scheduled are
     not created twice). Prefect's scheduler service does the same on its own loop, but on a server
-    that just started it may not run for a minute or more: a serve's schedule must not wait for it."""
-    response = await client._client.post(
-        f"/deployments/{deployment_id}/schedule", json={"min_runs": 3, "min_time": _SCHEDULE_AHEAD_SECONDS}
-    )
+    that just started it may not run for a minute or more: a serve's schedule must not wait for it.
+    ``not_before``: no slot before then (at start: the run at start covers the first interval)."""
+    body: dict[str, Any] = {"min_runs": 3, "min_time": _SCHEDULE_AHEAD_SECONDS}
+    if not_before is not None:
+        body["start_time"] = not_before.isoformat()
+    response = await client._client.post(f"/deployments/{deployment_id}/schedule", json=body)
     response.raise_for_status()
 
 

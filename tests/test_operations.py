@@ -230,6 +230,7 @@ def test_serve_starts_at_once_and_two_serves_keep_to_their_own_warehouses(tmp_pa
         assert _stop(again) < 10
     finally:
         site.stop()
+    print(f"first-run latency {latency:.1f} s")
     assert latency < 10.0, f"the first run started {latency:.1f} s after serve was launched"
     assert b"a run now" in log.read_bytes()
     assert rows(first_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(12, 12)]
