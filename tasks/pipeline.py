@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from breaknews.tasks import versions
 from breaknews.tasks.align import align_article
@@ -79,12 +80,25 @@ def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
     return PageResult(page.source, sha, stored, article=article, url=page.url)
 
 
+_T = TypeVar("_T")
+
+
 class _StageBug(Exception):
     """An unexpected error inside a later stage, carrying that stage's name."""
 
     def __init__(self, stage: str, exc: Exception) -> None:
         super().__init__(stage)
         self.stage, self.reason = stage, f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _in_stage(stage: str, call: Callable[[], _T]) -> _T:
+    """``call()``, with an unexpected error in it recorded as a failure of ``stage``, not of extract."""
+    try:
+        return call()
+    except PageError:
+        raise
+    except Exception as exc:
+        raise _StageBug(stage, exc) from exc
 
 
 def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Article:
@@ -126,18 +140,11 @@ def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Artic
         self_refs=extracted.self_refs,
         fetched_as=fetched_as,
     )
-    try:
-        who = identify(clues, extracted.title, ko_paragraphs)
-    except PageError:
-        raise
-    except Exception as exc:
-        raise _StageBug(IdentifyError.stage, exc) from exc
-    try:
-        pairs = align_article(ko_paragraphs, en_paragraphs, captions, extracted.title, split.title_en)
-    except PageError:
-        raise
-    except Exception as exc:
-        raise _StageBug(AlignError.stage, exc) from exc
+    who = _in_stage(IdentifyError.stage, lambda: identify(clues, extracted.title, ko_paragraphs))
+    pairs = _in_stage(
+        AlignError.stage,
+        lambda: align_article(ko_paragraphs, en_paragraphs, captions, extracted.title, split.title_en),
+    )
     return Article(
         article_id=who.article_id,
         host_family=who.family,

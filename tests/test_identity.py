@@ -59,3 +59,21 @@ def test_self_links_carry_the_uid():
     share = "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fwww.breaknews.com%2F1063522"
     assert refs_in_self_link(share, None) == [ArticleRef("www", 1063522)]
     assert refs_in_self_link("/sub_read_print.html?uid=77", "honam") == [ArticleRef("honam", 77)]
+
+
+@pytest.mark.parametrize(("stage", "target"), [("identify", "identify"), ("align", "align_article")])
+def test_a_bug_in_identify_or_align_is_recorded_at_that_stage_not_at_extract(monkeypatch, stage, target):
+    from breaknews.tasks import pipeline
+    from breaknews.warehouse.models import Page
+    from tests.conftest import SAMPLES
+
+    page = Page(source="x.html", source_kind="file", content=(SAMPLES / "breaknews.187306.html").read_bytes())
+    assert pipeline.process_page(page).article is not None
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pipeline, target, broken)
+    result = pipeline.process_page(page)
+    assert result.article is None
+    assert (result.stage, result.reason) == (stage, "unexpected RuntimeError: a bug")
