@@ -66,6 +66,9 @@ class FetchConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     total_timeout: float = 60.0  # one attempt, headers to last byte
+    # An archive stream (hours for a CC-NEWS file) has no total timeout; instead it must average this many
+    # bytes per second over every `total_timeout` seconds, or it counts as broken (resumed, then failed).
+    min_rate: float = 8 * 1024
     retries: int = 3  # further attempts after the first
     backoff_base: float = 1.0  # first retry waits up to this long, doubling each time (full jitter)
     backoff_max: float = 60.0

@@ -11,7 +11,10 @@ as persistent as the live fetcher (`tasks/fetch.py`), with the same settings (`F
 - redirects followed only on the same host;
 - a connection that drops mid-file is resumed where it broke with a ``Range`` request (or, from a
   server without ranges, by reading again and discarding what was already had); ``retries`` counts
-  consecutive attempts without progress, so a long file survives many hiccups but not a dead server.
+  consecutive attempts without progress, so a long file survives many hiccups but not a dead server;
+- a stream that trickles (under ``min_rate`` bytes/s over ``total_timeout`` seconds of waiting for it:
+  a server that keeps each read just inside ``read_timeout``) counts as broken too: it is resumed on a
+  new connection, and fails after ``retries`` + 1 such windows in a row, so no server holds a scan forever.
 
 The last ``window`` bytes stay in memory, so the reader can step back (to resynchronise after a corrupt
 record, or to check the end of the file); a step back further than that costs a ``Range`` request.
@@ -74,6 +77,11 @@ class RemoteFile:
         self._pos = 0  # file offset of the next read
         self._discard = 0  # bytes still to drop from a 200 answer to a ranged request
         self._eof = False
+        # Throughput is judged on the time spent waiting for the network, not on wall time: a reader that
+        # pauses (to extract and load what it read) throttles the server through TCP, no fault of the server's.
+        self._waiting = 0.0  # seconds spent waiting for chunks
+        self._rate_mark = (0.0, 0)  # (self._waiting, self.received) at the start of the current window
+        self._slow_windows = 0  # consecutive windows under min_rate
         try:
             self._open(0)
         except BaseException:
@@ -144,7 +152,11 @@ class RemoteFile:
         while True:
             try:
                 assert self._chunks is not None
-                chunk = next(self._chunks, None)
+                asked = time.monotonic()
+                try:
+                    chunk = next(self._chunks, None)
+                finally:
+                    self._waiting += time.monotonic() - asked
             except (httpx.TransportError, httpx.TimeoutException, httpx.StreamError) as exc:
                 failures += 1
                 self._resume(failures, f"connection broke at byte {self._buffered_end:,}: {_describe(exc)}")
@@ -168,7 +180,31 @@ class RemoteFile:
                 drop = self._pos - self._buf_start - self.window
                 del self._buf[:drop]
                 self._buf_start += drop
+            self._check_rate()
             return
+
+    def _check_rate(self) -> None:
+        """At the end of each window of ``total_timeout`` seconds spent waiting for the network: a window
+        under ``min_rate`` reopens the stream where it is (a new connection may be faster); ``retries`` + 1
+        such windows in a row fail the file."""
+        c = self.config
+        since, had = self._rate_mark
+        elapsed = self._waiting - since
+        if elapsed < c.total_timeout:
+            return
+        got = self.received - had
+        if got >= c.min_rate * elapsed:
+            self._slow_windows = 0
+        else:
+            self._slow_windows += 1
+            reason = (
+                f"too slow at byte {self._buffered_end:,}: {got:,} bytes in {elapsed:.1f} s of waiting"
+                f" (at least {c.min_rate:,.0f} bytes/s wanted)"
+            )
+            if self._slow_windows > c.retries:
+                raise RemoteFileError(f"{reason} (after {self._slow_windows} tries)")
+            self._open(self._buffered_end, keep_window=True)
+        self._rate_mark = (self._waiting, self.received)
 
     def _resume(self, failures: int, reason: str) -> None:
         if failures > self.config.retries:

@@ -5,7 +5,9 @@ bytes=N-`` answered ``206`` (as Common Crawl's server does; ``ranges=False`` ign
 request logged. Faults, per path: ``drop_at`` (send the body up to that byte, then break the
 connection; ``times`` drops, then normal), ``stall_at`` (send up to that byte, then go silent until
 released), ``status`` (answer an error status ``times`` times, with an optional Retry-After),
-``redirect`` (answer 302 to a location).
+``redirect`` (answer 302 to a location), ``drip`` (send up to that byte, then one byte every ``every``
+seconds, each read just inside a read timeout, for at most ``limit`` seconds before breaking the
+connection, ``times`` times).
 
     with ArchiveServer() as server:
         server.put("/crawl-data/a.warc.gz", data)
@@ -19,14 +21,17 @@ import socket
 import struct
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @dataclass
 class _Fault:
-    kind: str  # drop | stall | status | redirect
+    kind: str  # drop | stall | status | redirect | drip
     at: int = 0
+    every: float = 0.0
+    limit: float = 0.0
     location: str = ""
     status: int = 503
     retry_after: str | None = None
@@ -67,6 +72,9 @@ class ArchiveServer:
 
     def stall(self, path: str, *, at: int) -> None:
         self._faults["/" + path.lstrip("/")] = _Fault("stall", at=at)
+
+    def drip(self, path: str, *, at: int, every: float, limit: float = 10.0, times: int | None = None) -> None:
+        self._faults["/" + path.lstrip("/")] = _Fault("drip", at=at, every=every, limit=limit, times=times)
 
     def fail(self, path: str, status: int, *, times: int | None = None, retry_after: str | None = None) -> None:
         self._faults["/" + path.lstrip("/")] = _Fault("status", status=status, times=times, retry_after=retry_after)
@@ -146,11 +154,20 @@ class _Handler(BaseHTTPRequestHandler):
         if start:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.end_headers()
-        if fault is None or fault.kind not in ("drop", "stall"):
+        if fault is None or fault.kind not in ("drop", "stall", "drip"):
             self.wfile.write(data[start:])
             return
-        self.wfile.write(data[start : max(start, fault.at)])
-        self.wfile.flush()
+        if fault.kind == "drip":
+            self.wfile.write(data[start : max(start, fault.at)])
+            until = time.monotonic() + fault.limit
+            for offset in range(max(start, fault.at), len(data)):
+                self.wfile.write(data[offset : offset + 1])
+                self.wfile.flush()
+                if owner.released.wait(fault.every) or time.monotonic() > until:
+                    break
+        else:
+            self.wfile.write(data[start : max(start, fault.at)])
+            self.wfile.flush()
         if fault.kind == "stall":
             owner.released.wait(120)
         # Break the connection mid-body: a TCP reset, as a failing server or network does.

@@ -200,6 +200,50 @@ def test_an_archive_that_cannot_be_had_is_a_failure_and_the_run_goes_on(prefect_
     assert rows(tmp_path / "w.duckdb", "SELECT count(*) FROM articles") == [(3,)]
 
 
+def test_a_server_that_trickles_an_archive_cannot_hold_the_scan(prefect_api, server, month, tmp_path):
+    """Each byte arrives well inside the read timeout, so only the throughput floor ends the stream:
+    one slow window reopens it where it stood (a ranged request), the next in a row fails the file."""
+    slow = FetchConfig(rate=0, retries=1, backoff_base=0.01, read_timeout=5, total_timeout=0.5, min_rate=1000)
+    data = month[0].path.read_bytes()
+    server.put("slow.warc.gz", data)
+    # 20 bytes/s, twice; without a throughput floor each connection would last 10 s, then break, and the
+    # third would deliver the rest: no failure.
+    server.drip("slow.warc.gz", at=len(data) // 3, every=0.05, times=2)
+    too_slow = r"too slow at byte .* \(after 2 tries\)"
+    with pytest.raises(RemoteFileError, match=too_slow), RemoteFile(server.url("slow.warc.gz"), slow) as remote:
+        while remote.read(CHUNK):
+            pass
+    asked = [r.range for r in server.requests if r.path == "/slow.warc.gz"]
+    assert len(asked) == 2 and asked[0] is None and asked[1] is not None
+    assert int(asked[1].removeprefix("bytes=").rstrip("-")) >= len(data) // 3
+
+    server.drip("slow.warc.gz", at=len(data) // 3, every=0.05, times=2)
+    summary = ingest_pages(
+        paths=[server.url("slow.warc.gz"), _url(server, month[1])], db=str(tmp_path / "w.duckdb"), fetch=slow
+    )
+    assert [(source, stage) for source, stage, _ in summary.failures] == [(server.url("slow.warc.gz"), "fetch")]
+    assert "too slow" in summary.failures[0][2]
+    loaded = {article_id for (article_id,) in rows(tmp_path / "w.duckdb", "SELECT article_id FROM articles")}
+    assert set(month[1].article_ids) <= loaded <= set(month[1].article_ids) | set(month[0].article_ids)
+    read_whole = rows(tmp_path / "w.duckdb", "SELECT location FROM archive_files")
+    assert read_whole == [(_url(server, month[1]),)]  # the slow file is read again by a rerun
+
+
+def test_a_reader_that_pauses_is_not_taken_for_a_slow_server(server):
+    """The throughput floor counts the time spent waiting for the network: a reader that stops to work
+    between reads (as the flow does to extract and load) never trips it, however long it stops."""
+    exacting = FetchConfig(rate=0, retries=1, backoff_base=0.01, total_timeout=0.2, min_rate=5e6)
+    data = os.urandom(3 * CHUNK)
+    server.put("paused.bin", data)
+    got = bytearray()
+    with RemoteFile(server.url("paused.bin"), exacting) as remote:
+        while chunk := remote.read(CHUNK // 4):
+            got += chunk
+            time.sleep(0.25)  # longer than a window, every time: by wall clock, far under 5 MB/s
+    assert bytes(got) == data
+    assert [r.range for r in server.requests if r.path == "/paused.bin"] == [None]
+
+
 def test_a_redirect_to_another_host_is_refused(server):
     with ArchiveServer() as other:
         other.put("moved.warc.gz", b"WARC")
