@@ -131,6 +131,20 @@ def test_a_paths_list_that_cannot_be_read_ends_the_run_before_it_starts(prefect_
     assert rows(db_path, "SELECT count(*) FROM ingest_runs") == [(0,)]
 
 
+def test_an_archive_not_downloaded_whole_exits_3_and_a_rerun_reads_only_it(prefect_api, server, month, db_path, capsys):
+    late = "late/CC-NEWS-20240301000000-00009.warc.gz"
+    args = ["ingest", _url(server, month[0]), server.url(late), "--db", str(db_path), "--rate", "0", "--retries", "0"]
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert f"1 archive not read whole (download failed: {server.url(late)})" in err
+    assert rows(db_path, "SELECT count(*) FROM articles") == [(len(month[0].article_ids),)]
+
+    server.put(late, month[1].path.read_bytes())  # the server has it now
+    assert main(args) == 0
+    assert "archives:     1 read, 1 already read (left out)" in capsys.readouterr().out
+    assert rows(db_path, "SELECT count(*) FROM articles") == [(len(month[0].article_ids) + len(month[1].article_ids),)]
+
+
 def test_a_paths_list_on_disk(tmp_path, month):
     listing = tmp_path / "lists" / "warc.paths"
     listing.parent.mkdir()

@@ -25,7 +25,9 @@ from breaknews.warehouse.migrate import open_migrated
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_UNREACHABLE = 3  # live ingestion: the site could not be reached at all (the run is still recorded)
+# Try again later: live ingestion could not reach the site at all, or an archive's download broke off or was
+# refused (the run is still recorded, with what it did; the same command again resumes what is missing).
+EXIT_UNREACHABLE = 3
 # Prefect's background services log "Still processing items: N items remaining..." as a WARNING
 # while they drain at exit (events and logs still queued for the API): noise, not a problem of the run.
 _DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
@@ -174,6 +176,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
     output.print_summary(summary)
     output.print_nothing_found(summary, paths)
+    not_downloaded = [source for source, stage, _ in summary.failures if stage == "fetch"]
+    if not_downloaded:
+        print(
+            f"breaknews: {len(not_downloaded)} archive{'s' if len(not_downloaded) != 1 else ''} not read whole"
+            f" (download failed: {not_downloaded[0]}{', …' if len(not_downloaded) > 1 else ''}); the same command"
+            " again reads them, skipping the archives already read",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
     return EXIT_OK
 
 
