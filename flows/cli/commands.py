@@ -33,12 +33,28 @@ EXIT_UNREACHABLE = 3
 _DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
 
 
+# On Ctrl-C or SIGTERM Prefect logs each run it was in as "Crash detected! Execution was aborted by an
+# interrupt signal." (or "a termination signal") at ERROR, twice for a task: the run is recorded cancelled,
+# with what it loaded, and on Ctrl-C the command says `breaknews: interrupted`.
+_INTERRUPT_NOISE = ("aborted by an interrupt signal", "aborted by a termination signal")
+_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+def _not_interrupt_noise(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not any(noise in message for noise in _INTERRUPT_NOISE)
+
+
 def _quiet_prefect() -> None:
     """Before Prefect loads: its INFO lines would bury the summary and fill pipes."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
     for name in _DRAINING_SERVICES:
         logging.getLogger(name).setLevel(logging.ERROR)
+    for name in _RUN_LOGGERS:
+        run_logger = logging.getLogger(name)
+        if _not_interrupt_noise not in run_logger.filters:
+            run_logger.addFilter(_not_interrupt_noise)
 
 
 @contextmanager
