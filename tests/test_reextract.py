@@ -39,6 +39,25 @@ def test_reextract_changes_nothing_when_the_extractor_did_not_change(db_path):
     ]
 
 
+def test_an_extractor_that_fails_every_page_retires_no_article(db_path, monkeypatch):
+    """Only a page that now yields another article retires the old one: a broken extractor records
+    failures and leaves the warehouse's articles as they were."""
+    from breaknews.tasks import pipeline
+    from breaknews.tasks.errors import ExtractError
+
+    ingest_pages(paths=[str(FIXTURES)], db=str(db_path), workers=1)
+    before = rows(db_path, SNAPSHOT)
+
+    def broken(*args, **kwargs):
+        raise ExtractError("the new extractor is broken")
+
+    monkeypatch.setattr(pipeline, "extract_article", broken)
+    summary = reextract_pages(db=str(db_path), everything=True, workers=1)
+    assert summary.counts.failures == summary.counts.pages_seen > len(before)
+    assert summary.counts.articles_retired == 0
+    assert rows(db_path, SNAPSHOT) == before
+
+
 def test_reextract_applies_a_parser_fix_without_the_network(db_path, monkeypatch):
     # An "old" extractor with a bug: it does not recognise English bylines, so they land in the body.
     with monkeypatch.context() as old:

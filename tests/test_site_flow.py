@@ -209,3 +209,35 @@ def test_a_page_keeps_the_uid_the_run_fetched_it_as_on_any_host(db_path):
         ("www:878313", "url"),
         ("www:878399", "url"),
     ]
+
+
+def test_reextract_retires_the_content_ids_a_previous_version_gave_mirror_pages(db_path, monkeypatch):
+    """The previous version threw the fetched-as uid away: a mirror's pages without a canonical link were
+    stored as `content:…`. Re-extraction gives them their uid, and the `content:` rows are retired, not
+    left beside them as the same article twice; their history stays in article_revisions."""
+    from breaknews.tasks import pipeline, versions
+
+    with SiteServer(per_page=5, feed_size=2) as mirror:
+        mirror.publish(878313, _page_without_uid("발견된 기사"), charset="utf-8")
+        mirror.publish(878399, _page_without_uid("이름으로 받은 기사"), charset="utf-8")
+        with monkeypatch.context() as old:
+            old.setattr(versions, "EXTRACTOR_VERSION", "2026.11.25.1")
+            old.setattr(pipeline, "ArticleRef", lambda family, uid: None)  # the uid discovery found: dropped
+            ingest_site(site=mirror.base_url, db=str(db_path), config=FAST)
+    before = rows(db_path, "SELECT article_id FROM articles ORDER BY 1")
+    assert len(before) == 2 and all(article_id.startswith("content:") for (article_id,) in before)
+
+    assert main(["reextract", "--db", str(db_path)]) == 0
+    assert rows(db_path, "SELECT article_id, identity_source FROM articles ORDER BY uid") == [
+        ("www:878313", "url"),
+        ("www:878399", "url"),
+    ]
+    for table in ("paragraphs", "paragraph_pairs"):
+        assert rows(db_path, f"SELECT count(*) FROM {table} WHERE article_id LIKE 'content:%'") == [(0,)]
+    assert rows(db_path, "SELECT DISTINCT article_id FROM raw_pages ORDER BY 1") == [("www:878313",), ("www:878399",)]
+    history = "SELECT article_id FROM article_revisions WHERE article_id LIKE 'content:%' ORDER BY 1"
+    assert rows(db_path, history) == before
+    [(retired, new, pages)] = rows(
+        db_path, "SELECT articles_retired, articles_new, pages_seen FROM ingest_runs WHERE command = 'reextract'"
+    )
+    assert (retired, new, pages) == (2, 2, 2)

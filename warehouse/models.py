@@ -184,6 +184,7 @@ class LoadCounts:
     articles_new: int = 0
     articles_updated: int = 0
     articles_unchanged: int = 0
+    articles_retired: int = 0  # articles whose current page now yields another article (not a page count)
     failures: int = 0
     with_translation: int = 0
     without_translation: int = 0

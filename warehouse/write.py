@@ -225,9 +225,33 @@ def _load(
             [now, extractor_version, seen_unchanged],
         )
 
+    _retire_moved(con, [r.page_sha256 for r in ok if r.page_sha256], counts)
+
     failures = [(run_id, r.source, r.url, r.page_sha256, r.stage, r.reason, now) for r in results if r.failed]
     counts.failures += len(failures)
     _append(con, "ingest_failures", failures)
+
+
+def _retire_moved(con: duckdb.DuckDBPyConnection, shas: list[str], counts: LoadCounts) -> None:
+    """Articles whose current page now yields another article are retired: a newer extractor found the page's
+    real identity (a mirror's page once stored as ``content:…`` is ``www:878313`` now), so the old row would be
+    the same article twice. Their rows and parts go; `article_revisions` keeps their history. A page that now
+    fails retires nothing: a failure is no better identity, and an extractor bug must not empty the warehouse."""
+    if not shas:
+        return
+    moved = [
+        article_id
+        for (article_id,) in con.execute(
+            "SELECT a.article_id FROM articles a JOIN raw_pages p ON p.page_sha256 = a.page_sha256"
+            " WHERE a.page_sha256 IN (SELECT unnest(?)) AND p.status = 'article' AND p.article_id <> a.article_id",
+            _ids_param(shas),
+        ).fetchall()
+    ]
+    if not moved:
+        return
+    for table in ("paragraphs", "captions", "paragraph_pairs", "articles"):
+        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest(?))", _ids_param(moved))
+    counts.articles_retired += len(moved)
 
 
 def _touch_skipped(con: duckdb.DuckDBPyConnection, shas: list[str], now: datetime, counts: LoadCounts) -> None:

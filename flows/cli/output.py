@@ -18,7 +18,9 @@ def print_summary(summary: Any) -> None:
     out = sys.stdout
     out.write(f"ingest run {summary.run_id} {summary.status} in {summary.seconds:.1f} s → {summary.db}\n")
     out.write(f"  pages seen:   {c.pages_seen} ({c.pages_skipped} skipped as already stored)\n")
-    out.write(f"  articles:     {c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged\n")
+    retired = f", {c.articles_retired} retired (their page is now another article)" if c.articles_retired else ""
+    articles = f"{c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged{retired}"
+    out.write(f"  articles:     {articles}\n")
     out.write(f"  translation:  {c.with_translation} articles with English, {c.without_translation} without\n")
     records = getattr(summary, "source_counts", None) or {}
     if records:
