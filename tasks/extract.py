@@ -332,12 +332,19 @@ def _title(tree: lxml.html.HtmlElement) -> str | None:
             "//h1[contains(@class, 'title') or contains(@class, 'headline') or contains(@id, 'title')]",
             "//h1[count(//h1) = 1]",
         ),
+        _only_h1_text(tree),
         _first_text(tree, "//title"),
     ):
         title = _without_site_name(candidate, names) if candidate else None
         if title and _plain(title) not in names:
             return title
     return None
+
+
+def _only_h1_text(tree: lxml.html.HtmlElement) -> str | None:
+    """The headline of a page whose `h1`s all say the same (a desktop and a mobile header, both in the page)."""
+    texts = {clean_text(h1.text_content()) for h1 in _compiled("//h1")(tree)} - {""}
+    return texts.pop() if len(texts) == 1 else None
 
 
 def _plain(text: str) -> str:

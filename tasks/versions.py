@@ -5,5 +5,5 @@ Bump EXTRACTOR_VERSION when a change to extraction, the split or identity can ch
 yields: `reextract` and re-ingest use it to tell which stored pages are due for another pass.
 """
 
-EXTRACTOR_VERSION = "2026.12.01.1"
+EXTRACTOR_VERSION = "2026.12.01.2"
 ALIGNER_VERSION = "gc-1"
