@@ -21,7 +21,7 @@ from breaknews.warehouse.errors import WarehouseError
 
 RECENT_RUNS_SQL = """
 SELECT run_id, command, status, started_at, ended_at, pages_seen, pages_skipped, articles_new, articles_updated,
-       articles_unchanged, failures, with_translation, without_translation, flow_run_id, message
+       articles_unchanged, articles_retired, failures, with_translation, without_translation, flow_run_id, message
 FROM ingest_runs ORDER BY started_at DESC LIMIT ?
 """
 
