@@ -172,7 +172,7 @@ def machine_speedup(paths: list[Path]) -> float:
 def part_dask(files: int, repeat: int, rounds: int) -> bool:
     from distributed import Client, LocalCluster
 
-    from breaknews.flows.runners import ingest_flow
+    from breaknews.flows.runners import LOCAL_CLUSTER, ingest_flow
     from breaknews.tasks.warc import scan_archive
 
     print(f"2. {files} CC-NEWS-sized files on a local Dask cluster: 2 workers vs 1")
@@ -188,9 +188,7 @@ def part_dask(files: int, repeat: int, rounds: int) -> bool:
         for i in range(rounds):
             for workers in (1, 2):
                 with (
-                    LocalCluster(
-                        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-                    ) as cluster,
+                    LocalCluster(n_workers=workers, **LOCAL_CLUSTER) as cluster,
                     Client(cluster) as client,
                 ):
                     flow = ingest_flow("dask", dask_address=cluster.scheduler_address)

@@ -29,15 +29,18 @@ def dask_task_runner(address: str | None, workers: int | None) -> Any:
     if address:
         return DaskTaskRunner(address=address)
     # One thread per worker process: extraction holds the GIL, so processes are what scale.
-    # No dashboard: it would open a port, and nothing here needs it.
-    return DaskTaskRunner(
-        cluster_kwargs={
-            "n_workers": workers or os.cpu_count() or 1,
-            "threads_per_worker": 1,
-            "processes": True,
-            "dashboard_address": None,
-        }
-    )
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers or os.cpu_count() or 1, **LOCAL_CLUSTER})
+
+
+# A local cluster's settings. No dashboard (nothing here needs it); the scheduler still serves a few HTTP
+# routes (health, metrics), and without an address it takes port 8787, warning on the terminal when another
+# cluster has it: on a free loopback port instead.
+LOCAL_CLUSTER: dict[str, Any] = {
+    "threads_per_worker": 1,
+    "processes": True,
+    "dashboard_address": None,
+    "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+}
 
 
 def ingest_flow(task_runner: str, *, dask_address: str | None = None, workers: int | None = None) -> Any:

@@ -68,7 +68,9 @@ def dask_cluster() -> Iterator[object]:
     process: quick to start, and the workers see the session's Prefect API."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    from breaknews.flows.runners import LOCAL_CLUSTER
+
+    with LocalCluster(n_workers=2, **{**LOCAL_CLUSTER, "processes": False}) as cluster:
         yield cluster
 
 
