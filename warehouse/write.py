@@ -207,13 +207,11 @@ def _load(
             )
         )
 
-    _store_raw_pages(con, run_id, results, now, extractor_version)
+    page_articles = _store_raw_pages(con, run_id, results, now, extractor_version)
 
     replaced_ids = sorted(replaced & state.keys())
     if replaced_ids:
-        con.execute("DELETE FROM paragraphs WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
-        con.execute("DELETE FROM captions WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
-        con.execute("DELETE FROM paragraph_pairs WHERE article_id IN (SELECT unnest(?))", _ids_param(replaced_ids))
+        _delete_articles(con, replaced_ids, _PART_TABLES)
     if final:
         _write_articles(con, run_id, final, state, now)
         _append(con, "article_revisions", revisions)
@@ -225,32 +223,42 @@ def _load(
             [now, extractor_version, seen_unchanged],
         )
 
-    _retire_moved(con, [r.page_sha256 for r in ok if r.page_sha256], counts)
+    _retire_moved(con, page_articles, counts)
 
     failures = [(run_id, r.source, r.url, r.page_sha256, r.stage, r.reason, now) for r in results if r.failed]
     counts.failures += len(failures)
     _append(con, "ingest_failures", failures)
 
 
-def _retire_moved(con: duckdb.DuckDBPyConnection, shas: list[str], counts: LoadCounts) -> None:
+# An article's parts, replaced wholesale when it changes.
+_PART_TABLES = ("paragraphs", "captions", "paragraph_pairs")
+
+
+def _delete_articles(con: duckdb.DuckDBPyConnection, ids: Sequence[str], tables: Sequence[str]) -> None:
+    for table in tables:
+        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest(?))", _ids_param(ids))
+
+
+def _retire_moved(con: duckdb.DuckDBPyConnection, page_articles: Mapping[str, str | None], counts: LoadCounts) -> None:
     """Articles whose current page now yields another article are retired: a newer extractor found the page's
     real identity (a mirror's page once stored as ``content:…`` is ``www:878313`` now), so the old row would be
     the same article twice. Their rows and parts go; `article_revisions` keeps their history. A page that now
-    fails retires nothing: a failure is no better identity, and an extractor bug must not empty the warehouse."""
-    if not shas:
+    fails retires nothing: a failure is no better identity, and an extractor bug must not empty the warehouse.
+    ``page_articles``: the batch's stored pages and the article each yields now (None: it failed)."""
+    articles_now = {sha: article_id for sha, article_id in page_articles.items() if article_id is not None}
+    if not articles_now:
         return
     moved = [
         article_id
-        for (article_id,) in con.execute(
-            "SELECT a.article_id FROM articles a JOIN raw_pages p ON p.page_sha256 = a.page_sha256"
-            " WHERE a.page_sha256 IN (SELECT unnest(?)) AND p.status = 'article' AND p.article_id <> a.article_id",
-            _ids_param(shas),
+        for article_id, sha in con.execute(
+            "SELECT article_id, page_sha256 FROM articles WHERE page_sha256 IN (SELECT unnest(?))",
+            _ids_param(sorted(articles_now)),
         ).fetchall()
+        if articles_now[sha] != article_id
     ]
     if not moved:
         return
-    for table in ("paragraphs", "captions", "paragraph_pairs", "articles"):
-        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest(?))", _ids_param(moved))
+    _delete_articles(con, moved, (*_PART_TABLES, "articles"))
     counts.articles_retired += len(moved)
 
 
@@ -270,13 +278,14 @@ def _touch_skipped(con: duckdb.DuckDBPyConnection, shas: list[str], now: datetim
 
 def _store_raw_pages(
     con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], now: datetime, extractor_version: str
-) -> None:
+) -> dict[str, str | None]:
+    """Upsert the batch's pages; return each stored page's article now (None: the page failed)."""
     pages = {}
     for result in results:
         if result.stored is not None and result.stored.page_sha256 not in pages:
             pages[result.stored.page_sha256] = result
     if not pages:
-        return
+        return {}
     # A page seen before keeps when it was fetched, first stored, and by which run.
     earlier = {
         sha: (fetched, first_seen, first_run)
@@ -316,6 +325,7 @@ def _store_raw_pages(
             )
         )
     _append(con, "raw_pages", rows, upsert=True)
+    return {sha: result.article.article_id if result.article is not None else None for sha, result in pages.items()}
 
 
 def _write_articles(
