@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Callable, Collection
-from dataclasses import replace
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from breaknews.tasks import versions
 from breaknews.tasks.align import align_article
@@ -29,10 +28,10 @@ from breaknews.tasks.errors import (
     SplitError,
 )
 from breaknews.tasks.extract import Extracted, extract_article, split_caption
-from breaknews.tasks.identify import ArticleRef, PageClues, identify
+from breaknews.tasks.identify import ArticleRef, Identity, PageClues, identify
 from breaknews.tasks.read import read_page_file
 from breaknews.tasks.split import SplitResult, split_bilingual
-from breaknews.warehouse.models import Article, Caption, Page, PageItem, PageResult, StoredPage
+from breaknews.warehouse.models import Article, Caption, Page, PageItem, PageResult, ParagraphPair, StoredPage
 
 
 def page_sha256(content: bytes) -> str:
@@ -68,71 +67,66 @@ def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
         extracted = extract_article(decoded.text, page.url)
         stage = SplitError.stage
         split = split_bilingual(extracted.blocks)
-        article = build_article(extracted, split, page)
+        content = _Content.of(extracted, split)
+        stage = IdentifyError.stage
+        who = identify(_clues(extracted, page), extracted.title, content.ko)
+        stage = AlignError.stage
+        pairs = align_article(content.ko, content.en, content.captions, extracted.title, split.title_en)
+        article = _article(extracted, split, content, who, pairs)
     except PageError as exc:
         return PageResult(page.source, sha, stored, stage=exc.stage, reason=exc.reason, url=page.url)
-    except _StageBug as bug:
-        return PageResult(page.source, sha, stored, stage=bug.stage, reason=bug.reason, url=page.url)
-    except Exception as exc:  # a bug or an input we never imagined: record it, keep the run going
+    except Exception as exc:  # a bug or an input we never imagined: record it at its stage, keep the run going
         return PageResult(
             page.source, sha, stored, stage=stage, reason=f"unexpected {type(exc).__name__}: {exc}", url=page.url
         )
     return PageResult(page.source, sha, stored, article=article, url=page.url)
 
 
-_T = TypeVar("_T")
+@dataclass(frozen=True)
+class _Content:
+    """What an extracted, split page says: its paragraphs, captions, and the hash a revision is made on."""
+
+    ko: tuple[str, ...]
+    en: tuple[str, ...]
+    captions: tuple[Caption, ...]
+    sha256: str
+
+    @classmethod
+    def of(cls, extracted: Extracted, split: SplitResult) -> _Content:
+        ko = tuple(b.text for b in split.ko if not b.is_caption)
+        en = tuple(b.text for b in split.en if not b.is_caption)
+        captions = _captions(split)
+        content = {
+            "title_ko": extracted.title,
+            "title_en": split.title_en,
+            "subtitle": extracted.subtitle,
+            "reporter": extracted.reporter,
+            "reporter_role": extracted.reporter_role,
+            "bureau": extracted.bureau,
+            "section": extracted.section,
+            "published_at": extracted.published_at.isoformat() if extracted.published_at else None,
+            "modified_at": extracted.modified_at.isoformat() if extracted.modified_at else None,
+            "ko": ko,
+            "en": en,
+            "byline_en": split.byline_en,
+            "captions": [(c.lang, c.text, c.credit, c.image_url) for c in captions],
+        }
+        if extracted.reporter_email:
+            # Only when there is one: the articles without an address keep the content hash they had
+            # before the field existed, so re-extracting them makes no new revision.
+            content["reporter_email"] = extracted.reporter_email
+        sha = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        return cls(ko, en, captions, sha)
 
 
-class _StageBug(Exception):
-    """An unexpected error inside a later stage, carrying that stage's name."""
-
-    def __init__(self, stage: str, exc: Exception) -> None:
-        super().__init__(stage)
-        self.stage, self.reason = stage, f"unexpected {type(exc).__name__}: {exc}"
-
-
-def _in_stage(stage: str, call: Callable[[], _T]) -> _T:
-    """``call()``, with an unexpected error in it recorded as a failure of ``stage``, not of extract."""
-    try:
-        return call()
-    except PageError:
-        raise
-    except Exception as exc:
-        raise _StageBug(stage, exc) from exc
-
-
-def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Article:
-    """The article of an extracted, split page: its content, its identity (stage identify) and its
-    paragraph pairs (stage align)."""
-    ko_paragraphs = tuple(b.text for b in split.ko if not b.is_caption)
-    en_paragraphs = tuple(b.text for b in split.en if not b.is_caption)
-    captions = _captions(split)
-    content = {
-        "title_ko": extracted.title,
-        "title_en": split.title_en,
-        "subtitle": extracted.subtitle,
-        "reporter": extracted.reporter,
-        "reporter_role": extracted.reporter_role,
-        "bureau": extracted.bureau,
-        "section": extracted.section,
-        "published_at": extracted.published_at.isoformat() if extracted.published_at else None,
-        "modified_at": extracted.modified_at.isoformat() if extracted.modified_at else None,
-        "ko": ko_paragraphs,
-        "en": en_paragraphs,
-        "byline_en": split.byline_en,
-        "captions": [(c.lang, c.text, c.credit, c.image_url) for c in captions],
-    }
-    if extracted.reporter_email:
-        # Only when there is one: the articles without an address keep the content hash they had
-        # before the field existed, so re-extracting them makes no new revision.
-        content["reporter_email"] = extracted.reporter_email
-    content_sha = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+def _clues(extracted: Extracted, page: Page) -> PageClues:
+    """What tells which article the page is (stage identify), the uid live ingestion fetched it as included."""
     fetched_as = (
         ArticleRef(page.article_family, page.article_uid)
         if page.article_family is not None and page.article_uid is not None
         else None
     )
-    clues = PageClues(
+    return PageClues(
         fetch_url=page.url,
         saved_from_url=extracted.saved_from_url,
         canonical_url=extracted.canonical_url,
@@ -140,11 +134,11 @@ def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Artic
         self_refs=extracted.self_refs,
         fetched_as=fetched_as,
     )
-    who = _in_stage(IdentifyError.stage, lambda: identify(clues, extracted.title, ko_paragraphs))
-    pairs = _in_stage(
-        AlignError.stage,
-        lambda: align_article(ko_paragraphs, en_paragraphs, captions, extracted.title, split.title_en),
-    )
+
+
+def _article(
+    extracted: Extracted, split: SplitResult, content: _Content, who: Identity, pairs: tuple[ParagraphPair, ...]
+) -> Article:
     return Article(
         article_id=who.article_id,
         host_family=who.family,
@@ -162,15 +156,15 @@ def build_article(extracted: Extracted, split: SplitResult, page: Page) -> Artic
         section_code=extracted.section_code,
         published_at=extracted.published_at,
         modified_at=extracted.modified_at,
-        paragraphs_ko=ko_paragraphs,
-        paragraphs_en=en_paragraphs,
+        paragraphs_ko=content.ko,
+        paragraphs_en=content.en,
         byline_en=split.byline_en,
         split_method=split.method,
-        captions=captions,
+        captions=content.captions,
         lead_image_url=extracted.lead_image_url,
         skin=extracted.skin,
         extractor_version=versions.EXTRACTOR_VERSION,
-        content_sha256=content_sha,
+        content_sha256=content.sha256,
         pairs=pairs,
     )
 
