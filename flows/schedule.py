@@ -186,7 +186,7 @@ async def _serve(the_plan: ServePlan) -> None:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     async with get_client() as client:
-        removed = await clear_leftover_runs(client, deployment_id, the_plan.parameters, everything=True)
+        removed = await clear_leftover_runs(client, deployment_id)
         # The run at start stands for the slots of its first interval (a minute, on a cron schedule).
         await _schedule_runs(client, deployment_id, datetime.now(UTC) + timedelta(seconds=the_plan.interval or 60))
         await client.create_flow_run_from_deployment(
@@ -208,7 +208,7 @@ async def _serve(the_plan: ServePlan) -> None:
         keeper.cancel()
         signal.signal(signal.SIGINT, previous_int)
         async with get_client() as client:
-            await clear_leftover_runs(client, deployment_id, the_plan.parameters, everything=True)
+            await clear_leftover_runs(client, deployment_id)
             ours = await _runs_since(client, deployment_id, started)
         cancel_unfinished_runs(the_plan.db, ours)
 
@@ -282,9 +282,10 @@ def _terminate_children() -> None:
                 os.kill(int(stat.parent.name), signal.SIGTERM)
 
 
-async def clear_leftover_runs(client: Any, deployment_id: UUID, parameters: dict[str, Any], *, everything: bool) -> int:
-    """Delete the deployment's runs that have not started: scheduled, late and pending ones. With
-    ``everything`` false, only those whose parameters differ from ``parameters``."""
+async def clear_leftover_runs(client: Any, deployment_id: UUID) -> int:
+    """Delete the deployment's runs that have not started: scheduled, late and pending ones. All of them,
+    not only those with other parameters: the deployment is this warehouse's, and serve makes its own run
+    at start, so a leftover is at best a duplicate of it."""
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
@@ -300,16 +301,9 @@ async def clear_leftover_runs(client: Any, deployment_id: UUID, parameters: dict
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING]))
         ),
     )
-    removed = 0
     for run in waiting:
-        if everything or _canonical(run.parameters) != _canonical(parameters):
-            await client.delete_flow_run(run.id)
-            removed += 1
-    return removed
-
-
-def _canonical(parameters: dict[str, Any]) -> str:
-    return json.dumps(parameters, sort_keys=True, default=str)
+        await client.delete_flow_run(run.id)
+    return len(waiting)
 
 
 async def _runs_since(client: Any, deployment_id: UUID, since: datetime) -> list[str]:

@@ -59,8 +59,3 @@ class AlignError(PageError):
 
 class LoadError(PageError):
     stage = "load"
-
-
-# The stages in order, as `ingest_failures.stage` names them (fetching and discovery are the live
-# form of `read`; `warc` is a record of an archive that could not be read whole).
-STAGES = ("read", "decode", "extract", "split", "identify", "align", "load")

@@ -458,10 +458,6 @@ def _collapse_line_breaks(container: lxml.html.HtmlElement) -> None:
             node.tail = _LINE_BREAKS.sub(" ", node.tail)
 
 
-def _text_size(blocks: list[Block]) -> int:
-    return sum(len(b.text) for b in blocks)
-
-
 _TRAFILATURA_IMAGE = re.compile(r"^!\[[^\]]*\]\((?P<src>[^)\s]+)\)$")
 
 

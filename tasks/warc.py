@@ -94,9 +94,6 @@ class HostFilter:
             return host if host_family(host) is not None else None
         return host if any(host == h or host.endswith("." + h) for h in self.hosts) else None
 
-    def keeps(self, url: str | None) -> bool:
-        return self.host_of(url) is not None
-
 
 def open_archive(location: str, fetch: FetchConfig | None = None) -> IO[bytes] | RemoteFile:
     """The archive's bytes as a file object: a local file, or a URL streamed (`RemoteFile`)."""

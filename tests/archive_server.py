@@ -86,9 +86,6 @@ class ArchiveServer:
         self._faults.clear()
         self.released.set()
 
-    def paths_requested(self) -> list[str]:
-        return [r.path for r in self.requests]
-
     def __enter__(self) -> ArchiveServer:
         self._thread.start()
         return self

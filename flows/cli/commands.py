@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
 from breaknews.tasks.fetch import FetchConfig
-from breaknews.tasks.read import check_paths, is_warc_path
+from breaknews.tasks.read import check_paths, is_warc_path, is_warc_url
+from breaknews.tasks.remote import is_remote
 from breaknews.warehouse.connect import ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import UsageError, WarehouseError
 from breaknews.warehouse.migrate import open_migrated
@@ -58,7 +59,7 @@ def _quiet_prefect() -> None:
 
 
 @contextmanager
-def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False, heartbeats: bool = False) -> Iterator[None]:
+def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False) -> Iterator[None]:
     """The Prefect a command's flow runs under: the warehouse ``db`` migrated first (a broken file
     fails before Prefect loads), quiet unless ``verbose``, on the kept server (or an ephemeral one),
     and without heartbeats for a run that ends with the command."""
@@ -66,12 +67,9 @@ def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False, heartbeats: bo
     _set_logging(verbose)
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
-    with prefect_api(ephemeral=ephemeral):  # before Prefect loads: it reads its API URL at import
-        if heartbeats:
-            yield
-        else:
-            with without_heartbeats():
-                yield
+    # The API before Prefect loads: it reads its URL at import.
+    with prefect_api(ephemeral=ephemeral), without_heartbeats():
+        yield
 
 
 def _set_logging(verbose: bool) -> None:
@@ -126,10 +124,6 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_url(value: str) -> bool:
-    return value.lower().startswith(("http://", "https://"))
-
-
 def site_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -153,9 +147,8 @@ def fetch_config(args: argparse.Namespace) -> FetchConfig:
 def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.paths and not args.site and not args.feed and not args.warc_list:
         args.parser.error("nothing to ingest: name a PATH or an article URL, or use --site, --feed or --warc-list")
-    urls = [p for p in args.paths if _is_url(p)]
-    archive_urls = [site_url(u) for u in urls if is_warc_path(u)]
-    article_urls = [u for u in urls if not is_warc_path(u)]
+    archive_urls = [site_url(u) for u in args.paths if is_warc_url(u)]
+    article_urls = [u for u in args.paths if is_remote(u) and not is_warc_path(u)]
     if article_urls or args.site or args.feed:
         if archive_urls or args.warc_list:
             raise UsageError(
@@ -165,9 +158,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _ingest_live(args, article_urls)
     if args.warc_base and not args.warc_list:
         raise UsageError("--warc-base resolves the paths of a --warc-list: give one")
-    check_paths([p for p in args.warc_list if not _is_url(p)])
-    warc_lists = [site_url(p) if _is_url(p) else p for p in args.warc_list]
-    paths = check_paths([p for p in args.paths if not _is_url(p)]) + archive_urls
+    check_paths([p for p in args.warc_list if not is_remote(p)])
+    warc_lists = [site_url(p) if is_remote(p) else p for p in args.warc_list]
+    paths = check_paths([p for p in args.paths if not is_remote(p)]) + archive_urls
     db = str(resolve_db_path(args.db))
     task_runner = "dask" if args.dask_address else args.task_runner
     # The lock first, before Prefect is even imported: a busy warehouse fails in well under a second.
@@ -208,7 +201,7 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     site = site_url(args.site) if args.site else None
     feeds = [site_url(f) for f in args.feed]
     urls = [site_url(u) for u in urls]
-    paths = check_paths([p for p in args.paths if not _is_url(p)])
+    paths = check_paths([p for p in args.paths if not is_remote(p)])
     db = str(resolve_db_path(args.db))
     with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
         from breaknews.flows.site import ingest_site
