@@ -38,7 +38,7 @@ from breaknews.tasks.pipeline import init_worker, process_item, process_item_in_
 from breaknews.warehouse import runs
 from breaknews.warehouse.connect import ingest_lock, writer
 from breaknews.warehouse.errors import BreaknewsError, WarehouseError
-from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.migrate import once_per_command, open_migrated
 from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageItem, PageResult, SourceStats, WorkItem
 
 DEFAULT_BATCH_SIZE = 200
@@ -59,12 +59,15 @@ def quiet_failure(fn: Callable[P, R]) -> Callable[P, R]:
     """For a flow's function: an error breaknews raises on purpose (a busy warehouse, a warehouse that
     cannot be opened) ends the flow run in Prefect's Failed state with the error's message, instead of
     Prefect logging it as an ERROR with a 40-line traceback before the command prints its one line.
-    The caller of the flow still gets the exception (Prefect raises a Failed state's data)."""
+    The caller of the flow still gets the exception (Prefect raises a Failed state's data).
+    The run migrates each warehouse once (`once_per_command`), also where no command encloses it: a
+    run `serve` starts, in a process of its own, or a library caller's."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            with once_per_command():
+                return fn(*args, **kwargs)
         except BreaknewsError as exc:
             return cast(R, Failed(data=exc, message=str(exc)))
 

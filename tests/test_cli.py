@@ -188,3 +188,27 @@ def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch
     assert calls == ["migrate"]
     assert main(["ingest", str(SAMPLES), "--db", str(db_path)]) == 0  # a new command migrates (once) again
     assert calls == ["migrate", "migrate"]
+
+
+@pytest.mark.parametrize("flow_name", ["ingest_pages", "reextract_pages", "ingest_site"])
+def test_a_flow_run_outside_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch, flow_name):
+    """As `serve` starts its runs (a process of their own, no command around them) or a library calls a flow:
+    the flow's own check and the engine's share one migration."""
+    from breaknews.flows import ingest, reextract, site
+    from breaknews.warehouse import migrate as migrations
+
+    calls: list[str] = []
+    real = migrations.migrate
+
+    def counting(con):
+        calls.append("migrate")
+        return real(con)
+
+    monkeypatch.setattr(migrations, "migrate", counting)
+    flows = {
+        "ingest_pages": lambda: ingest.ingest_pages(paths=[str(SAMPLES)], db=str(db_path)),
+        "reextract_pages": lambda: reextract.reextract_pages(db=str(db_path)),
+        "ingest_site": lambda: site.ingest_site(paths=[str(SAMPLES)], db=str(db_path)),
+    }
+    flows[flow_name]()
+    assert calls == ["migrate"]

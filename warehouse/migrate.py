@@ -4,8 +4,9 @@ Migrations are `migrations/NNNN_verb_object.sql`, append-only, applied in order 
 each and recorded with a checksum (an edited migration is refused). Views are `views/*.sql`
 (`CREATE OR REPLACE VIEW`), re-created after migrating so a new breaknews brings its views to an old
 file. A command migrates a warehouse once: inside `once_per_command()` (the CLI enters it around
-every command), `open_migrated` remembers the files it has brought up to date and does not open them
-for writing again; outside it (a library caller, a test), every call migrates.
+every command, and every flow run around itself), `open_migrated` remembers the files it has brought up
+to date and does not open them for writing again; outside it (a library caller, a test), every call
+migrates.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ _migrated: set[tuple[int, int]] | None = None
 @contextmanager
 def once_per_command() -> Iterator[None]:
     """Within this block, each warehouse file is migrated at most once (the CLI, the flow and the site
-    flow each ask for it)."""
+    flow each ask for it). Nested, it shares the enclosing block's memory: a flow run inside a command
+    does not migrate again what the command did."""
     global _migrated
-    previous, _migrated = _migrated, set()
+    previous = _migrated
+    _migrated = set() if previous is None else previous
     try:
         yield
     finally:
