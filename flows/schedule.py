@@ -68,8 +68,8 @@ def scheduled_ingest(
     try:
         if site or feeds:
             from breaknews.flows.site import ingest_site
-            from breaknews.tasks.discover import DEFAULT_LIST_PAGES
             from breaknews.tasks.fetch import FetchConfig
+            from breaknews.tasks.identify import DEFAULT_LIST_PAGES
 
             # The flows' bodies, not subflows: one flow run per scheduled run.
             return inspect.unwrap(ingest_site.fn)(

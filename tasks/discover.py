@@ -29,7 +29,6 @@ from breaknews.tasks.identify import ArticleRef, parse_article_url, site_domain_
 from breaknews.warehouse.models import PageResult
 
 FEED_PATH = "/rss/rss_news.php"
-DEFAULT_LIST_PAGES = 3  # pages of the all-articles list a run reads (about 60 articles)
 LIST_PATH = "/sub_view.html"
 _PAGE_PARAMS = ("page", "pg", "p", "pageno", "page_no")
 _ENTITY_DECL = re.compile(rb"<!ENTITY|<!DOCTYPE[^>]*(SYSTEM|PUBLIC)", re.I)

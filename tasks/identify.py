@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SITE_DOMAIN = "breaknews.com"
 SITE_URL = "https://www.breaknews.com"  # the live site, when a command names no other
+DEFAULT_LIST_PAGES = 3  # pages of its all-articles list a run reads (about 60 articles)
 _WWW_HOSTS = {"", "www", "m"}
 _UID_PATH = re.compile(r"^/(\d{1,10})/?$")
 _READ_PAGES = {"/sub_read.html", "/sub_read.php", "/news/sub_read.html"}

@@ -127,6 +127,17 @@ def test_importing_breaknews_changes_nothing_in_the_environment():
     assert out.stdout.split() == ["True", "True"]  # every module imported, Prefect among them
 
 
+def test_the_parser_loads_neither_prefect_nor_the_parsing_libraries():
+    """`--help` and usage errors stay quick: building the parser imports no Prefect, lxml, feedparser or
+    trafilatura (the list-pages default once pulled in discovery, and with it lxml and feedparser)."""
+    code = (
+        "import sys\nfrom breaknews.flows.cli.parser import build_parser\nbuild_parser()\n"
+        "print(sorted(m for m in ('prefect', 'lxml', 'feedparser', 'trafilatura') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_the_command_turns_prefect_telemetry_off_before_prefect_loads(tmp_path):
     """What Prefect sees when it is first imported by a command: telemetry off."""
     code = (

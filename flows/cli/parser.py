@@ -1,6 +1,7 @@
 """The `breaknews` argument parser: every command and option, with the help the README mirrors.
 
-Importing it loads no Prefect and no DuckDB, so `--help` and usage errors are instant.
+Importing it loads neither Prefect nor the parsing libraries (lxml, feedparser, trafilatura), so `--help`
+and usage errors are quick.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from datetime import date
 from typing import Any
 
 from breaknews.flows.cli import commands
-from breaknews.tasks.discover import DEFAULT_LIST_PAGES
 from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
-from breaknews.tasks.identify import SITE_URL
+from breaknews.tasks.identify import DEFAULT_LIST_PAGES, SITE_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
