@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from breaknews.warehouse.connect import writer
+from breaknews.warehouse.connect import storage_version, writer
 from breaknews.warehouse.errors import WarehouseError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -116,18 +116,21 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(file.read_text(encoding="utf-8"))
 
 
-def open_migrated(path: str | os.PathLike[str], wait_seconds: float = 30.0) -> None:
-    """Create the warehouse if needed and bring its schema up to date, once per process and file."""
+def open_migrated(path: str | os.PathLike[str], wait_seconds: float = 30.0) -> str | None:
+    """Create the warehouse if needed and bring its schema up to date, once per command and file.
+    Returns the file's storage format (`storage_version`) when it migrated, None when it had already."""
     if _migrated is not None and _file_key(path) in _migrated:
-        return
+        return None
     try:
         with writer(path, wait_seconds=wait_seconds) as con:
             migrate(con)
+            version = storage_version(con)
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot prepare warehouse {path}: {exc}") from exc
     key = _file_key(path)
     if _migrated is not None and key is not None:
         _migrated.add(key)
+    return version
 
 
 def _file_key(path: str | os.PathLike[str]) -> tuple[int, int] | None:

@@ -86,22 +86,13 @@ def _set_logging(verbose: bool) -> None:
 def _migrated_db(db: str | None) -> str:
     """The warehouse path, created and migrated once for the whole command (fails fast, one line)."""
     path = str(resolve_db_path(db))
-    open_migrated(path)
-    _hint_old_storage(path)
+    _hint_old_storage(path, open_migrated(path))
     return path
 
 
-def _hint_old_storage(path: str) -> None:
-    from breaknews.warehouse.connect import STORAGE_VERSION, connect, storage_version
+def _hint_old_storage(path: str, version: str | None) -> None:
+    from breaknews.warehouse.connect import STORAGE_VERSION
 
-    try:
-        con = connect(path, read_only=True, wait_seconds=5.0)
-    except WarehouseError:
-        return  # busy: the command itself says so
-    try:
-        version = storage_version(con)
-    finally:
-        con.close()
     if version and version != STORAGE_VERSION:
         print(
             f"breaknews: note: {path} is in DuckDB's {version} storage format, which DuckDB clients before"
