@@ -42,8 +42,22 @@ T = TypeVar("T")
 
 ROBOTS_AGENT = "breaknews"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-_MAX_REDIRECTS = 5
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# What both fetchers (pages here, archive streams in `remote.py`) follow, retry and say.
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def status_label(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+
+
+def after_tries(last: str, tries: int) -> str:
+    return f"{last} (after {tries} {'try' if tries == 1 else 'tries'})"
+
+
+def wait_refused(label: str, retry_after: float) -> str:
+    return f"{label}; asked to wait {retry_after:.0f} s, more than allowed"
 
 
 def package_version() -> str:
@@ -333,7 +347,7 @@ class SiteFetcher:
 
     async def _get(self, url: str, validators: Validators | None, *, check_robots: bool) -> FetchOutcome:
         current = url
-        for _ in range(_MAX_REDIRECTS + 1):
+        for _ in range(MAX_REDIRECTS + 1):
             if not self.is_allowed(current):
                 return OffSite(url, f"refused to leave the site: {current} is on another host")
             if check_robots:
@@ -345,7 +359,7 @@ class SiteFetcher:
                 current = outcome.location
                 continue
             return outcome
-        return FetchFailed(url, f"more than {_MAX_REDIRECTS} redirects")
+        return FetchFailed(url, f"more than {MAX_REDIRECTS} redirects")
 
     async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | _Redirect:
         # The slot is held through the backoff too: a struggling host gets no more than `concurrency`
@@ -380,9 +394,7 @@ class SiteFetcher:
                     return result
                 retry_after, last, last_status = result.retry_after, result.label, result.status
                 if retry_after is not None and retry_after > c.max_retry_after:
-                    return HttpError(
-                        url, f"{last}; asked to wait {retry_after:.0f} s, more than allowed", status=result.status
-                    )
+                    return HttpError(url, wait_refused(last, retry_after), status=result.status)
                 if retry_after is not None:  # every request to the host waits, not only this one
                     host.paused_until = max(host.paused_until, time.monotonic() + retry_after)
             except _TooLarge as exc:
@@ -396,7 +408,7 @@ class SiteFetcher:
             if attempt < c.retries:
                 await asyncio.sleep(backoff_seconds(c, attempt, retry_after))
         tries = c.retries + 1
-        reason = f"{last} (after {tries} {'try' if tries == 1 else 'tries'})"
+        reason = after_tries(last, tries)
         if not connected:
             return Unreachable(url, f"site unreachable: {reason}")
         if last_status is not None:
@@ -413,12 +425,12 @@ class SiteFetcher:
             headers["If-Modified-Since"] = validators.last_modified
         async with self._client.stream("GET", current, headers=headers) as response:
             status = response.status_code
-            label = f"HTTP {status} {response.reason_phrase}".rstrip()
-            if status in (301, 302, 303, 307, 308) and "location" in response.headers:
+            label = status_label(response)
+            if status in REDIRECT_STATUSES and "location" in response.headers:
                 return _Redirect(urljoin(current, response.headers["location"]))
             if status == 304:
                 return NotModified(url)
-            if status in _RETRY_STATUSES:
+            if status in RETRY_STATUSES:
                 return _Retry(status, retry_after_seconds(response.headers.get("retry-after")), label)
             if status != 200:
                 return HttpError(url, label, status=status)

@@ -31,13 +31,22 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from breaknews.tasks.fetch import FetchConfig, backoff_seconds, retry_after_seconds, user_agent
+from breaknews.tasks.fetch import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    RETRY_STATUSES,
+    FetchConfig,
+    after_tries,
+    backoff_seconds,
+    retry_after_seconds,
+    status_label,
+    user_agent,
+    wait_refused,
+)
 from breaknews.warehouse.errors import BreaknewsError
 
 WINDOW = 16 * 1024 * 1024  # bytes kept behind the read position
 CHUNK = 256 * 1024
-_MAX_REDIRECTS = 5
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Request starts per host, spaced by the configured rate across every RemoteFile of the process.
 _next_start: dict[str, float] = {}
@@ -202,13 +211,13 @@ class RemoteFile:
                 f" (at least {c.min_rate:,.0f} bytes/s wanted)"
             )
             if self._slow_windows > c.retries:
-                raise RemoteFileError(f"{reason} (after {self._slow_windows} tries)")
+                raise RemoteFileError(after_tries(reason, self._slow_windows))
             self._open(self._buffered_end, keep_window=True)
         self._rate_mark = (self._waiting, self.received)
 
     def _resume(self, failures: int, reason: str) -> None:
         if failures > self.config.retries:
-            raise RemoteFileError(f"{reason} (after {failures} tries)")
+            raise RemoteFileError(after_tries(reason, failures))
         time.sleep(backoff_seconds(self.config, failures - 1))
         self._open(self._buffered_end, keep_window=True)
 
@@ -250,14 +259,14 @@ class RemoteFile:
                 label = _describe(exc)
             else:
                 status = response.status_code
-                if status in (301, 302, 303, 307, 308) and "location" in response.headers:
+                if status in REDIRECT_STATUSES and "location" in response.headers:
                     response.close()
                     target = urljoin(current, response.headers["location"])
                     if urlsplit(target).hostname != urlsplit(self.url).hostname:
                         raise RemoteFileError(f"refused to follow a redirect to another host: {target}")
                     redirects += 1
-                    if redirects > _MAX_REDIRECTS:
-                        raise RemoteFileError(f"more than {_MAX_REDIRECTS} redirects")
+                    if redirects > MAX_REDIRECTS:
+                        raise RemoteFileError(f"more than {MAX_REDIRECTS} redirects")
                     current = target
                     continue
                 if status in (200, 206, 416):
@@ -265,16 +274,16 @@ class RemoteFile:
                         response.close()
                         raise RemoteFileError(f"the server answered a range request for byte {offset:,} wrongly")
                     return response
-                label = f"HTTP {status} {response.reason_phrase}".rstrip()
+                label = status_label(response)
                 response.close()
-                if status not in _RETRY_STATUSES:
+                if status not in RETRY_STATUSES:
                     raise RemoteFileError(label)
                 retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 if retry_after is not None and retry_after > c.max_retry_after:
-                    raise RemoteFileError(f"{label}; asked to wait {retry_after:.0f} s, more than allowed")
+                    raise RemoteFileError(wait_refused(label, retry_after))
             if attempt >= c.retries:
                 tries = attempt + 1
-                raise RemoteFileError(f"{label} (after {tries} {'try' if tries == 1 else 'tries'})")
+                raise RemoteFileError(after_tries(label, tries))
             time.sleep(backoff_seconds(c, attempt, retry_after))
             attempt += 1
 
