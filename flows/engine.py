@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import uuid
@@ -242,7 +243,7 @@ def run_ingest(
     always stays here: the warehouse has one writer. A page file larger than ``max_bytes`` fails
     unread; ``not_regular`` are the paths the listing skipped (not regular files), for the ledger."""
     started = time.monotonic()
-    with ingest_lock(db, lock_wait_seconds):
+    with ingest_lock(db, lock_wait_seconds), _StopSignals() as stop:
         open_migrated(db)
         run_id = str(uuid.uuid4())
         with writer(db) as con:
@@ -266,6 +267,7 @@ def run_ingest(
             in_flight: deque[Any] = deque()
             loader = _Loader(db, run_id, summary, progress)
             for batch in _batches(items, batch_size):
+                stop.raise_if_signalled()
                 archives = [item for item in batch if isinstance(item, ArchiveRead)]
                 # Read and hash here: pages this extractor version already made (and unreadable
                 # files) are decided at once, and a batch of nothing else costs no task run.
@@ -282,7 +284,9 @@ def run_ingest(
                 while len(in_flight) > keep:
                     loader.take(in_flight.popleft().result())
             while in_flight:
+                stop.raise_if_signalled()
                 loader.take(in_flight.popleft().result())
+            stop.raise_if_signalled()
             loader.flush()
             summary.status = "completed"
         except BaseException as exc:
@@ -301,6 +305,43 @@ def run_ingest(
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
     return summary
+
+
+class _StopSignals:
+    """Remembers a SIGINT or SIGTERM that reached the run, so the run stops even when the exception the
+    signal's handler raised (KeyboardInterrupt, Prefect's TerminationSignal) was lost: Prefect runs some
+    calls in the main thread under `except BaseException`, keeping the exception in a future nobody reads
+    (seen: a SIGTERM under load, and the run went on to its last page with exit status 0). The handlers
+    in place still run first; the run raises the signal's exception again at its next batch."""
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():  # only there can handlers be set
+            for signum in self._SIGNALS:
+                previous = signal.getsignal(signum)
+                if callable(previous):  # a handler that raises; the default and SIG_IGN stay as they are
+                    self._previous[signum] = previous
+                    signal.signal(signum, functools.partial(self._note, previous))
+        return self
+
+    def _note(self, previous: Callable[[int, Any], Any], signum: int, frame: Any) -> None:
+        self.signum = signum
+        previous(signum, frame)
+
+    def raise_if_signalled(self) -> None:
+        if self.signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.signum == signal.SIGTERM:
+            raise TerminationSignal(signal=signal.SIGTERM)
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def _ending(exc: BaseException) -> tuple[str, str]:
