@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,12 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from breaknews.flows.prefect_server import SERVER_SETTINGS, TELEMETRY_OFF  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import free_port  # noqa: E402
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -61,7 +55,7 @@ def _rss(procs: list[psutil.Process]) -> int:
 
 def measure(label: str, extra_env: dict[str, str], window: float, settle: float, ours: bool) -> tuple[float, float]:
     home = tempfile.mkdtemp(prefix="bench-prefect-home-")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(TELEMETRY_OFF, PREFECT_HOME=home, **extra_env)
     if ours:  # exactly as flows/prefect_server.py starts the kept server

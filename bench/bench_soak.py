@@ -36,10 +36,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from breaknews.flows.prefect_server import STATE_NAME  # noqa: E402
 from breaknews.flows.schedule import deployment_name  # noqa: E402
+from tests.processes import EXE, kept_env  # noqa: E402
 from tests.site_server import SiteServer  # noqa: E402
-
-EXE = str(Path(sys.executable).parent / "breaknews")
 
 
 def _rss(proc: psutil.Process, tree: bool) -> int:
@@ -72,11 +72,9 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(work / "prefect-home"), BREAKNEWS_PREFECT_SERVER="keep", BREAKNEWS_PREFECT_PORT="0")
-    env["BREAKNEWS_PREFECT_PORT"] = str(_free_port())
+    env = kept_env(work / "prefect-home")
     subprocess.run([EXE, "server", "start"], env=env, check=True, capture_output=True)
-    state = json.loads((work / "prefect-home" / "breaknews-server.json").read_text())
+    state = json.loads((work / "prefect-home" / STATE_NAME).read_text())
     server, api = psutil.Process(state["pid"]), state["url"]
 
     site = SiteServer(range(5_000_000, 5_000_030), per_page=10, feed_size=10).start()
@@ -148,14 +146,6 @@ def _tree_cpu(proc: psutil.Process) -> float:
 def _file_bytes(db: Path) -> int:
     wal = Path(f"{db}.wal")
     return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run_timings(api: str, name: str, db: Path) -> dict[str, list[float]]:

@@ -40,9 +40,9 @@ import trafilatura  # noqa: E402
 
 from breaknews.tasks.decode import decode_page  # noqa: E402
 from breaknews.tasks.read import iter_page_files  # noqa: E402
+from tests.processes import EXE, kept_env  # noqa: E402
 from tests.sitegen import write_corpus  # noqa: E402
 
-EXE = str(Path(sys.executable).parent / "breaknews")
 # The marker line in any of its common wordings (the full matcher lives in tasks/split.py).
 _MARKER = re.compile(r"^.*(?:구\s*글\s*번\s*역|translated by ['‘\"]?google).*$", re.M | re.I)
 
@@ -171,14 +171,8 @@ def main() -> int:
     n_main, n_small, n_large = (1_000, 500, 5_000) if args.quick else (5_000, 2_000, 20_000)
 
     work = Path(tempfile.mkdtemp(prefix="breaknews-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(
-        DO_NOT_TRACK="1",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_HOME=str(work / "prefect-home"),
-        BREAKNEWS_PREFECT_SERVER="keep",
-        BREAKNEWS_PREFECT_PORT=str(_free_port()),
-    )
+    env = kept_env(work / "prefect-home")
+    env.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     print(versions(), flush=True)
     goals: list[Goal] = []
     try:
@@ -288,14 +282,6 @@ def main() -> int:
     for goal in goals:
         print(goal.line())
     return 0 if all(g.holds for g in goals) else 1
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":

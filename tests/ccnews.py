@@ -39,7 +39,6 @@ _SYLLABLES = ("ka", "ne", "ri", "so", "tu", "mo", "la", "pe", "di", "gon", "sen"
 @dataclass
 class CcNewsFile:
     path: Path
-    responses: int  # response records of other hosts
     breaknews_urls: list[str] = field(default_factory=list)  # the BreakNews articles, in file order
     article_ids: list[str] = field(default_factory=list)
 
@@ -106,7 +105,7 @@ def write_ccnews(
     pool = _paragraph_pool(rng)
     total = responses + breaknews
     ours = {round((i + 0.5) * total / breaknews) for i in range(breaknews)} if breaknews else set()
-    made = CcNewsFile(path, responses)
+    made = CcNewsFile(path)
     when = datetime(2024, 3, 1, tzinfo=UTC)
     with open(path, "wb") as handle:
         writer = WARCWriter(handle, gzip=True)

@@ -11,7 +11,6 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ["BREAKNEWS_PREFECT_SERVER"] = "ephemeral"
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,8 +20,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.processes import EXE, kept_env
+
 ROOT = Path(__file__).resolve().parent.parent
-EXE = str(Path(sys.executable).parent / "breaknews")
 FIXTURES = ROOT / "tests" / "fixtures" / "pages"
 SAMPLES = ROOT / "samples"
 
@@ -74,23 +74,12 @@ def dask_cluster() -> Iterator[object]:
         yield cluster
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def kept_server_env(tmp_path_factory) -> Iterator[dict[str, str]]:
     """The environment of `breaknews` processes sharing one kept Prefect server (a real `prefect server
     start`, with its scheduler), started once for the session in its own Prefect home and port, as
     `breaknews server start` starts it, and stopped at the end."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(
-        PREFECT_HOME=str(tmp_path_factory.mktemp("kept-prefect-home")),
-        BREAKNEWS_PREFECT_SERVER="keep",
-        BREAKNEWS_PREFECT_PORT=str(free_port()),
-    )
+    env = kept_env(tmp_path_factory.mktemp("kept-prefect-home"))
     started = subprocess.run([EXE, "server", "start"], env=env, capture_output=True, text=True, timeout=300)
     assert started.returncode == 0, started.stderr
     try:

@@ -33,6 +33,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from tests.processes import free_port
 from tests.sitegen import page_for
 
 SECTIONS = (("sc1", "정치"), ("sc2", "사회"), ("sc3", "경제"), ("sc11", "칼럼"))
@@ -420,7 +421,4 @@ def _not_modified(headers: dict[str, str], article: Article) -> bool:
 
 def closed_port_url() -> str:
     """The URL of a loopback port nothing listens on: a site that is down."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"

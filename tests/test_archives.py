@@ -9,7 +9,6 @@ import gzip
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -22,7 +21,7 @@ from breaknews.tasks.read import read_warc_list
 from breaknews.tasks.remote import CHUNK, RemoteFile, RemoteFileError
 from tests.archive_server import ArchiveServer
 from tests.ccnews import write_ccnews
-from tests.conftest import poll_count, rows
+from tests.conftest import EXE, poll_count, rows
 
 MONTH = "crawl-data/CC-NEWS/2024/03"
 FAST = FetchConfig(rate=0, retries=1, backoff_base=0.01)  # loopback: no rate limit, quick retries
@@ -275,8 +274,7 @@ def test_interrupting_a_list_loses_at_most_the_file_in_progress(server, month, t
     db = tmp_path / "w.duckdb"
     last = month[2]
     server.stall(f"{MONTH}/{last.path.name}", at=last.path.stat().st_size // 2)
-    exe = os.path.join(os.path.dirname(sys.executable), "breaknews")
-    command = [exe, "ingest", "--warc-list", server.url(f"{MONTH}/warc.paths.gz"), "--warc-base", server.base_url]
+    command = [EXE, "ingest", "--warc-list", server.url(f"{MONTH}/warc.paths.gz"), "--warc-base", server.base_url]
     command += ["--db", str(db), "--rate", "0"]
     process = subprocess.Popen(command, env=shared_prefect_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from breaknews.flows.cli import main
-from tests.conftest import FIXTURES, ROOT, SAMPLES, rows
+from tests.conftest import EXE, FIXTURES, ROOT, SAMPLES, rows
 
 
 @pytest.fixture
@@ -162,19 +162,18 @@ def test_the_command_turns_prefect_telemetry_off_before_prefect_loads(tmp_path):
 @pytest.mark.slow
 def test_the_real_command_in_a_pipe_is_quiet(tmp_path):
     """The installed console script, in a new process on Prefect's embedded API."""
-    exe = os.path.join(os.path.dirname(sys.executable), "breaknews")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     db = tmp_path / "w.duckdb"
     done = subprocess.run(
-        [exe, "ingest", str(SAMPLES), "--db", str(db)], env=env, capture_output=True, text=True, timeout=300
+        [EXE, "ingest", str(SAMPLES), "--db", str(db)], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ingest run ")
     assert "\x1b[" not in done.stdout + done.stderr  # no progress bar or colours in a pipe
     assert "INFO" not in done.stdout + done.stderr
     query = subprocess.run(
-        [exe, "query", "SELECT count(*) FROM articles", "--db", str(db), "--format", "csv"],
+        [EXE, "query", "SELECT count(*) FROM articles", "--db", str(db), "--format", "csv"],
         env=env,
         capture_output=True,
         text=True,

@@ -31,7 +31,7 @@ def _commands(parser: argparse.ArgumentParser | None = None, prefix: str = "") -
 @pytest.mark.parametrize("name", sorted(_commands()))
 def test_every_command_and_option_is_documented(name):
     assert f"### `breaknews {name}" in README, f"README has no section for `breaknews {name}`"
-    section = README.split(f"### `breaknews {name}", 1)[1].split("\n### ", 1)[0]
+    section = _section(name)
     for action in _commands()[name]._actions:
         for option in action.option_strings:
             if option not in ("-h", "--help"):

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import EXE, ROOT, SAMPLES
 from tests.test_cli import breaknews_modules
 
-EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
 BOTTOM = {"breaknews.warehouse.models", "breaknews.warehouse.errors", "breaknews.tasks.versions"}
 LAYERS = ["bottom", "warehouse", "stages", "flows", "edge"]
 

@@ -4,6 +4,7 @@ and a kill -9 in the middle of an ingest."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -158,7 +159,7 @@ def _api(env: dict[str, str]) -> str:
 
     home = env["PREFECT_HOME"]
     data = Path(home, prefect_server.STATE_NAME).read_text(encoding="utf-8")
-    return str(__import__("json").loads(data)["url"])
+    return str(json.loads(data)["url"])
 
 
 def _deployment_runs(env: dict[str, str], name: str, states: list[str]) -> list[dict]:

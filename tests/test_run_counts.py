@@ -6,7 +6,6 @@ counts count distinct articles (README, `ingest_runs`)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from breaknews.flows.ingest import ingest_pages
-from tests.conftest import SAMPLES, poll_count, rows
+from tests.conftest import EXE, SAMPLES, poll_count, rows
 from tests.sitegen import write_corpus
 
-EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
 COPIES = 5
 LEDGER = (
     "SELECT pages_seen, pages_skipped, articles_new, articles_updated, articles_unchanged, failures,"

@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from breaknews.flows import prefect_server as server
-from tests.conftest import SAMPLES, rows
-
-EXE = os.path.join(os.path.dirname(sys.executable), "breaknews")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import EXE, SAMPLES, rows
+from tests.processes import kept_env
 
 
 @pytest.fixture
 def kept_home(tmp_path, monkeypatch):
     home = tmp_path / "prefect-home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(
-        DO_NOT_TRACK="1",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_HOME=str(home),
-        BREAKNEWS_PREFECT_SERVER="keep",
-        BREAKNEWS_PREFECT_PORT=str(_free_port()),
-    )
+    env = kept_env(home)
+    env.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     monkeypatch.setenv("PREFECT_HOME", str(home))
     try:
         yield env

@@ -212,7 +212,7 @@ def _record_offsets(path: Path) -> list[tuple[int, str | None]]:
         return [(r.stream_pos, r.headers.get("WARC-Target-URI")) for r in ArchiveIterator(handle, parse_http=False)]
 
 
-def _damage(data: bytes, offsets: dict[str, int], how: str, gzipped: bool, path: Path) -> bytes:
+def _damage(data: bytes, offsets: dict[str, int], how: str, path: Path) -> bytes:
     starts = [start for start, _ in _record_offsets(path)]
     corrupt = offsets["corrupt"]
     end = min(s for s in starts if s > corrupt)
@@ -236,7 +236,7 @@ def _damage(data: bytes, offsets: dict[str, int], how: str, gzipped: bool, path:
 def test_a_damaged_record_fails_alone_and_reading_goes_on(tmp_path, how, gzipped, reason):
     path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
     offsets = write_archive(path, gzipped=gzipped)
-    path.write_bytes(_damage(path.read_bytes(), offsets, how, gzipped, path))
+    path.write_bytes(_damage(path.read_bytes(), offsets, how, path))
     pages, failures, stats = read_all(path)
     assert [p.url for p in pages] == [
         f"{WWW}/223140",

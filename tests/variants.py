@@ -21,7 +21,7 @@ from pathlib import Path
 from random import Random
 
 from breaknews.tasks.decode import decode_page
-from breaknews.warehouse.models import Article
+from breaknews.warehouse.models import Article, PageResult
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "tests" / "fixtures" / "pages").glob("*.html")) + sorted((ROOT / "samples").glob("*.html"))
@@ -396,7 +396,7 @@ def email_line(draft: Draft, rng: Random) -> bool:
     """The reporter's e-mail address on a line of its own (alone or after the name) at the end of the
     Korean body, and sometimes again at the end of the English one (Google translates it too)."""
     article = draft.original
-    if article is None or getattr(article, "reporter_email", None) or article.split_method == "latin_tail":
+    if article is None or article.reporter_email or article.split_method == "latin_tail":
         return False
     address = _email(rng)
     name = f"{article.reporter} {article.reporter_role or '기자'}" if article.reporter else ""
@@ -571,11 +571,8 @@ def decode_ok(path: Path) -> bool:
     return True
 
 
-def check(base: object, result: object, variant: Variant) -> list[str]:
-    """What is wrong with a variant's result, given its original page's result (PageResults)."""
-    from breaknews.warehouse.models import PageResult
-
-    assert isinstance(base, PageResult) and isinstance(result, PageResult)
+def check(base: PageResult, result: PageResult, variant: Variant) -> list[str]:
+    """What is wrong with a variant's result, given its original page's result."""
     if base.article is None:
         if result.article is not None:
             return [f"became article {result.article.article_id} although the original failed ({base.reason})"]
