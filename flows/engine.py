@@ -300,7 +300,7 @@ def run_ingest(
                 pool.shutdown()
         _finish(db, run_id, "completed", None, source_stats)
         if source_stats is not None:
-            summary.source_counts = {**source_stats.counts(), **source_stats.archive_counts()}
+            summary.source_counts = source_stats.ledger_counts()
             summary.kept_by_host = dict(source_stats.kept_by_host)
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
@@ -409,8 +409,7 @@ def _finish(db: str, run_id: str, status: str, message: str | None, source_stats
     try:
         with writer(db) as con:
             if source_stats is not None:
-                counts = {**source_stats.counts(), **source_stats.archive_counts()}
-                runs.set_source_counts(con, run_id, counts, source_stats.kept_by_host)
+                runs.set_source_counts(con, run_id, source_stats)
             runs.finish_run(con, run_id, status, message)
     except (WarehouseError, duckdb.Error):
         if status == "completed":

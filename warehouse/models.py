@@ -238,8 +238,10 @@ class SourceStats:
             "records_not_ok": self.records_not_ok,
         }
 
-    def archive_counts(self) -> dict[str, int]:
+    def ledger_counts(self) -> dict[str, int]:
+        """The counts `ingest_runs` records, by column name."""
         return {
+            **self.counts(),
             "archives_read": self.archives_read,
             "archives_skipped": self.archives_skipped,
             "records_kept": self.records_kept,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from breaknews.warehouse.models import COUNT_COLUMNS, ArchiveRead
+from breaknews.warehouse.models import COUNT_COLUMNS, ArchiveRead, SourceStats
 
 
 def start_run(
@@ -42,30 +42,16 @@ def add_counts(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, in
     )
 
 
-SOURCE_COUNT_COLUMNS = (
-    "records_read",
-    "records_other_host",
-    "records_revisit",
-    "records_not_html",
-    "records_not_ok",
-    "archives_read",
-    "archives_skipped",
-    "records_kept",
-    "bytes_read",
-)
-
-
-def set_source_counts(
-    con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int], kept_by_host: dict[str, int] | None = None
-) -> None:
+def set_source_counts(con: duckdb.DuckDBPyConnection, run_id: str, stats: SourceStats) -> None:
     """Record what the sources gave and skipped on purpose (archive files read, WARC records of other
     hosts, revisits, …): totals kept by the reader, so they are set, not added."""
-    assignments = ", ".join(f"{name} = ?" for name in SOURCE_COUNT_COLUMNS)
-    hosts = sorted((kept_by_host or {}).items())
+    counts = stats.ledger_counts()
+    assignments = ", ".join(f"{name} = ?" for name in counts)
+    hosts = sorted(stats.kept_by_host.items())
     con.execute(
         f"UPDATE ingest_runs SET {assignments}, records_kept_by_host = MAP(?::VARCHAR[], ?::BIGINT[])"  # constants
         " WHERE run_id = ?",
-        [counts.get(name, 0) for name in SOURCE_COUNT_COLUMNS] + [[h for h, _ in hosts], [n for _, n in hosts], run_id],
+        [*counts.values(), [h for h, _ in hosts], [n for _, n in hosts], run_id],
     )
 
 
