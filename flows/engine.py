@@ -148,9 +148,9 @@ class LazyPool:
 @task(name="extract-batch", cache_policy=NO_CACHE)
 def extract_batch(items: Sequence[PageItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
     """Extract the pages of a batch; items already decided (skipped, unreadable) pass through."""
-    if pool is None or not pool.worth_starting(sum(not isinstance(item, PageResult) for item in items)):
-        return ResultBatch([process_item(item, known) for item in items])
     todo = [item for item in items if not isinstance(item, PageResult)]
+    if pool is None or not pool.worth_starting(len(todo)):
+        return ResultBatch([process_item(item, known) for item in items])
     extracted = iter(pool.map(todo) if todo else [])
     return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in items])
 

@@ -70,9 +70,10 @@ def ingest_pages(
     db_file = str(resolve_db_path(db))
     files, not_regular = list_pages([p for p in paths if not is_remote(p)])
     pages = [f for f in files if not is_warc_path(f)]
-    archives = list(dict.fromkeys(chain((f for f in files if is_warc_path(f)), (p for p in paths if is_remote(p)))))
-    for listed in warc_lists:
-        archives += [a for a in read_warc_list(listed, warc_base, fetch) if a not in archives]
+    from_lists = (read_warc_list(listed, warc_base, fetch) for listed in warc_lists)
+    archives = list(  # each once, in order
+        dict.fromkeys(chain((f for f in files if is_warc_path(f)), (p for p in paths if is_remote(p)), *from_lists))
+    )
     sources = " ".join([*paths, *(f"--warc-list {listed}" for listed in warc_lists)])
     items: Iterable[WorkItem] = files
     total: int | None = len(files)

@@ -65,10 +65,12 @@ def scheduled_ingest(
     """One scheduled ingest of the live site (and/or saved pages). Parameters are plain JSON values,
     as a Prefect deployment stores them. If another process holds the warehouse past the wait, the
     run is skipped."""
+    from breaknews.tasks.fetch import FetchConfig
+
+    config = FetchConfig(**(fetch or {}))
     try:
         if site or feeds:
             from breaknews.flows.site import ingest_site
-            from breaknews.tasks.fetch import FetchConfig
             from breaknews.tasks.identify import DEFAULT_LIST_PAGES
 
             # The flows' bodies, not subflows: one flow run per scheduled run.
@@ -79,14 +81,11 @@ def scheduled_ingest(
                 db=db,
                 list_pages_limit=DEFAULT_LIST_PAGES if list_pages is None else list_pages,
                 refresh=refresh,
-                config=FetchConfig(**(fetch or {})),
+                config=config,
                 lock_wait_seconds=lock_wait_seconds,
             )
-        from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
-
-        max_bytes = int((fetch or {}).get("max_bytes") or DEFAULT_MAX_BYTES)
         return inspect.unwrap(ingest_pages.fn)(
-            paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds, max_bytes=max_bytes
+            paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds, max_bytes=config.max_bytes
         )
     except WarehouseBusyError as exc:
         get_run_logger().warning("skipped: %s", exc)

@@ -7,6 +7,7 @@ a row the warehouse rejects fails only its own page (stage ``load``), never the 
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -46,8 +47,8 @@ def _load_one_by_one(
     con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], version: str, seen: Mapping[str, bool]
 ) -> LoadCounts:
     total = LoadCounts()
+    so_far = ChainMap(total.translation_seen, dict(seen))  # what the run saw, this batch's pages first
     for result in results:
-        so_far = {**seen, **total.translation_seen}
         try:
             part = write_batch(con, run_id, [result], version, so_far)
         except duckdb.Error as exc:

@@ -22,7 +22,7 @@ def print_summary(summary: Any) -> None:
     articles = f"{c.articles_new} new, {c.articles_updated} updated, {c.articles_unchanged} unchanged{retired}"
     out.write(f"  articles:     {articles}\n")
     out.write(f"  translation:  {c.with_translation} articles with English, {c.without_translation} without\n")
-    records = getattr(summary, "source_counts", None) or {}
+    records = summary.source_counts
     if records:
         out.write(
             f"  warc records: {records['records_read']} read; skipped {records['records_other_host']} of other hosts,"
@@ -34,10 +34,10 @@ def print_summary(summary: Any) -> None:
             f"  archives:     {records['archives_read']} read, {records['archives_skipped']} already read (left out);"
             f" {records['bytes_read'] / 1e6:,.1f} MB read\n"
         )
-        by_host = getattr(summary, "kept_by_host", None) or {}
+        by_host = summary.kept_by_host
         hosts = ", ".join(f"{host} {kept}" for host, kept in sorted(by_host.items(), key=lambda hk: (-hk[1], hk[0])))
         out.write(f"  kept:         {records['records_kept']} records{': ' + hosts if hosts else ''}\n")
-    not_regular = getattr(summary, "not_regular", None) or []
+    not_regular = summary.not_regular
     if not_regular:
         shown = ", ".join(not_regular[:NOT_REGULAR_SHOWN]) + (" …" if len(not_regular) > NOT_REGULAR_SHOWN else "")
         out.write(f"  not files:    {len(not_regular)} skipped unopened (FIFOs, sockets, devices): {shown}\n")
