@@ -123,3 +123,22 @@ def test_a_failing_batch_rolls_back_whole(db_path):
     with pytest.raises(Exception):  # noqa: B017  (DuckDB's constraint error)
         _load(db_path, [_result("column-byline-en"), broken])
     assert _snapshot(db_path) == before
+
+
+def test_a_rejected_page_fails_alone_at_load_and_the_rest_of_its_batch_loads(db_path):
+    """load_results' fallback: when DuckDB rejects the batch, it loads page by page; the rejected page is
+    a `load` failure, the others load, and the translation counts still count distinct articles."""
+    from breaknews.tasks.load import load_results
+
+    open_migrated(db_path)
+    run_id = str(uuid.uuid4())
+    with writer(db_path) as con:
+        runs.start_run(con, run_id, command="test", sources="-", flow_run_id=None, extractor_version="t")
+    bad = _result("old-euckr")
+    object.__setattr__(bad.article, "title_ko", None)  # violates NOT NULL
+    with_en, again = _result("modern-marker1"), _result("modern-marker1")
+    counts = load_results(str(db_path), run_id, [with_en, bad, _result("modern-nomarker"), again], seen={})
+    assert (counts.articles_new, counts.articles_unchanged, counts.failures) == (2, 1, 1)
+    assert (counts.with_translation, counts.without_translation) == (1, 1)  # distinct articles, not pages
+    assert rows(db_path, "SELECT stage, source FROM ingest_failures") == [("load", bad.source)]
+    assert rows(db_path, "SELECT count(*) FROM articles") == [(2,)]
