@@ -14,7 +14,14 @@ from pathlib import Path
 
 import duckdb
 
-from breaknews.warehouse.connect import STORAGE_VERSION, connect, ingest_lock, storage_version
+from breaknews.warehouse.connect import (
+    STORAGE_VERSION,
+    _identifier,
+    _literal,
+    connect,
+    ingest_lock,
+    storage_version,
+)
 from breaknews.warehouse.errors import WarehouseError
 
 
@@ -28,10 +35,6 @@ class Conversion:
     rows: int
 
 
-def _literal(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def _row_counts(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, int]:
     tables = [
         name
@@ -40,7 +43,10 @@ def _row_counts(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, int]:
             [catalog],
         ).fetchall()
     ]
-    return {t: con.execute(f'SELECT count(*) FROM "{catalog}"."{t}"').fetchone()[0] for t in tables}  # type: ignore[index]
+    return {
+        t: con.execute(f"SELECT count(*) FROM {_identifier(catalog)}.{_identifier(t)}").fetchone()[0]  # type: ignore[index]
+        for t in tables
+    }
 
 
 def convert_storage(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> Conversion:
@@ -62,8 +68,8 @@ def convert_storage(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> 
             stale.unlink(missing_ok=True)
         con = duckdb.connect()
         try:
-            con.execute(f"ATTACH '{_literal(path)}' AS old (READ_ONLY)")
-            con.execute(f"ATTACH '{_literal(target)}' AS new (STORAGE_VERSION '{STORAGE_VERSION}')")
+            con.execute(f"ATTACH {_literal(path)} AS old (READ_ONLY)")
+            con.execute(f"ATTACH {_literal(target)} AS new (STORAGE_VERSION '{STORAGE_VERSION}')")
             con.execute("COPY FROM DATABASE old TO new")
             before, after = _row_counts(con, "old"), _row_counts(con, "new")
             if before != after:
