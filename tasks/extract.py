@@ -441,7 +441,7 @@ def _body_blocks(container: lxml.html.HtmlElement, base: str) -> tuple[list[Bloc
     lines = [block for block, _ in walked]
     if not any(share >= _LINK_HEAVY for _, share in walked):
         return lines, lines
-    text = "\n".join(block.text for block in _trafilatura_blocks(container, base))
+    text = "\n".join(_trafilatura_lines(container, base))
     return [block for block, share in walked if share < _LINK_HEAVY or block.text in text], lines
 
 
@@ -458,7 +458,9 @@ def _collapse_line_breaks(container: lxml.html.HtmlElement) -> None:
 _TRAFILATURA_IMAGE = re.compile(r"^!\[[^\]]*\]\((?P<src>[^)\s]+)\)$")
 
 
-def _trafilatura_blocks(container: lxml.html.HtmlElement, base: str) -> list[Block]:
+def _trafilatura_lines(container: lxml.html.HtmlElement, base: str) -> list[str]:
+    """The lines of the container trafilatura keeps, cleaned as `_as_block` cleans them (its image lines
+    left out): what judges the markup walk's link-heavy lines."""
     fragment = "<html><body><article>" + lxml.html.tostring(container, encoding="unicode") + "</article></body></html>"
     text = trafilatura.extract(
         fragment,
@@ -469,22 +471,15 @@ def _trafilatura_blocks(container: lxml.html.HtmlElement, base: str) -> list[Blo
         include_comments=False,
         deduplicate=False,
     )
-    if not text:
-        return []
-    blocks: list[Block] = []
-    image: str | None = None
-    for raw_line in text.splitlines():
+    lines: list[str] = []
+    for raw_line in (text or "").splitlines():
         line = raw_line.strip().strip("|").strip()  # trafilatura renders table cells as "| … |"
-        picture = _TRAFILATURA_IMAGE.match(line)
-        if picture:
-            image = urljoin(base, picture.group("src"))
+        if _TRAFILATURA_IMAGE.match(line):
             continue
-        block = _as_block(line, image)
+        block = _as_block(line, None)
         if block is not None:
-            if block.is_caption:
-                image = None
-            blocks.append(block)
-    return blocks
+            lines.append(block.text)
+    return lines
 
 
 def _walk_blocks(container: lxml.html.HtmlElement, base: str) -> list[tuple[Block, float]]:
