@@ -64,15 +64,12 @@ def publish_summary(summary: Any) -> None:
     ids = summary.counts.new_article_ids[:_LISTED]
     new_articles: list[tuple[str, str, str | None]] = []
     if ids:
-        con = connect(summary.db, read_only=True, wait_seconds=10.0)
-        try:
+        with connect(summary.db, read_only=True, wait_seconds=10.0) as con:
             new_articles = con.execute(
                 "SELECT article_id, title_ko, title_en FROM articles WHERE article_id IN (SELECT unnest(?))"
                 " ORDER BY published_at DESC NULLS LAST, article_id",
                 [ids],
             ).fetchall()
-        finally:
-            con.close()
     create_markdown_artifact(
         summary_markdown(summary, new_articles),
         key="breaknews-ingest-summary",

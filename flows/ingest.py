@@ -110,11 +110,8 @@ def _not_read_yet(db: str, archives: list[str], hosts: str) -> tuple[list[str], 
     """The archive files no earlier run read to its end with this host filter (a local file whose
     size changed since is read again), and how many were left out."""
     open_migrated(db)
-    con = connect(db, read_only=True, wait_seconds=30.0)
-    try:
+    with connect(db, read_only=True, wait_seconds=30.0) as con:
         done = runs.archives_read(con, hosts)
-    finally:
-        con.close()
     todo = []
     for location in archives:
         key = location if is_remote(location) else os.path.abspath(location)

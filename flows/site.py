@@ -73,11 +73,8 @@ def _named_jobs(urls: Sequence[str]) -> list[_Job]:
 
 def _stored(db: str, ids: list[str]) -> dict[str, StoredArticle]:
     open_migrated(db)
-    con = connect(db, read_only=True, wait_seconds=30.0)
-    try:
+    with connect(db, read_only=True, wait_seconds=30.0) as con:
         return stored_articles(con, ids)
-    finally:
-        con.close()
 
 
 def to_work_item(outcome: FetchOutcome, stored: StoredArticle | None, ref: ArticleRef | None = None) -> WorkItem:

@@ -55,11 +55,8 @@ def convert_storage(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> 
     if not path.exists():
         raise WarehouseError(f"no warehouse at {path}: nothing to convert")
     with ingest_lock(path, wait_seconds):
-        probe = connect(path, read_only=True, wait_seconds=10.0)
-        try:
+        with connect(path, read_only=True, wait_seconds=10.0) as probe:
             old = storage_version(probe)
-        finally:
-            probe.close()
         if old == STORAGE_VERSION:
             return Conversion(path, old, old, None, 0, 0)
         target = path.with_name(path.name + ".converting")
@@ -87,9 +84,6 @@ def convert_storage(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> 
         if wal.exists():
             os.replace(wal, Path(f"{backup}.wal"))
         os.replace(target, path)
-        check = connect(path, read_only=True)
-        try:
+        with connect(path, read_only=True) as check:
             new = storage_version(check)
-        finally:
-            check.close()
         return Conversion(path, old, new, backup, len(after), sum(after.values()))

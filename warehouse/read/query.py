@@ -9,8 +9,7 @@ DETACH, INSTALL and LOAD.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +42,15 @@ class RefusedStatementError(WarehouseError):
     """A statement `breaknews query` does not run: it would reach outside the warehouse."""
 
 
-@contextmanager
 def read_connection(
     db: str | None, *, allow_files: bool = False, write_paths: Sequence[Path] = ()
-) -> Iterator[duckdb.DuckDBPyConnection]:
+) -> duckdb.DuckDBPyConnection:
     """A sealed read-only connection to the warehouse ``db`` names (or the default), waiting up to
-    10 s for a writer's batch to commit. ``allow_files`` lets it read other files; ``write_paths``
-    are the only files it may write (an export's partial file)."""
-    con = connect(
+    10 s for a writer's batch to commit; closed at the end of a `with` block. ``allow_files`` lets it
+    read other files; ``write_paths`` are the only files it may write (an export's partial file)."""
+    return connect(
         resolve_db_path(db), read_only=True, wait_seconds=10.0, allow_files=allow_files, write_paths=write_paths
     )
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def check_statements(sql: str) -> None:
