@@ -182,8 +182,9 @@ def test_the_real_command_in_a_pipe_is_quiet(tmp_path):
     assert query.returncode == 0 and int(query.stdout.splitlines()[1]) >= 10
 
 
-def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch, capsys):
-    """The command, the flow and the engine each make sure of the schema; only the first one migrates."""
+@pytest.fixture
+def migrate_calls(monkeypatch) -> list[str]:
+    """Each migration of a warehouse from now on, in order."""
     from breaknews.warehouse import migrate as migrations
 
     calls: list[str] = []
@@ -194,6 +195,12 @@ def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch
         return real(con)
 
     monkeypatch.setattr(migrations, "migrate", counting)
+    return calls
+
+
+def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, migrate_calls, capsys):
+    """The command, the flow and the engine each make sure of the schema; only the first one migrates."""
+    calls = migrate_calls
     assert main(["ingest", str(SAMPLES), "--db", str(db_path)]) == 0
     assert calls == ["migrate"]
     assert main(["ingest", str(SAMPLES), "--db", str(db_path)]) == 0  # a new command migrates (once) again
@@ -201,24 +208,15 @@ def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch
 
 
 @pytest.mark.parametrize("flow_name", ["ingest_pages", "reextract_pages", "ingest_site"])
-def test_a_flow_run_outside_a_command_migrates_its_warehouse_once(prefect_api, db_path, monkeypatch, flow_name):
+def test_a_flow_run_outside_a_command_migrates_its_warehouse_once(prefect_api, db_path, migrate_calls, flow_name):
     """As `serve` starts its runs (a process of their own, no command around them) or a library calls a flow:
     the flow's own check and the engine's share one migration."""
     from breaknews.flows import ingest, reextract, site
-    from breaknews.warehouse import migrate as migrations
 
-    calls: list[str] = []
-    real = migrations.migrate
-
-    def counting(con):
-        calls.append("migrate")
-        return real(con)
-
-    monkeypatch.setattr(migrations, "migrate", counting)
     flows = {
         "ingest_pages": lambda: ingest.ingest_pages(paths=[str(SAMPLES)], db=str(db_path)),
         "reextract_pages": lambda: reextract.reextract_pages(db=str(db_path)),
         "ingest_site": lambda: site.ingest_site(paths=[str(SAMPLES)], db=str(db_path)),
     }
     flows[flow_name]()
-    assert calls == ["migrate"]
+    assert migrate_calls == ["migrate"]
