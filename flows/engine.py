@@ -290,8 +290,11 @@ def run_ingest(
             loader.flush()
             summary.status = "completed"
         except BaseException as exc:
-            summary.status, message = _ending(exc)
+            stopped = stop.exception() if isinstance(exc, Exception) else None
+            summary.status, message = _ending(stopped or exc)
             _finish(db, run_id, summary.status, message, source_stats)
+            if stopped is not None:  # an error Prefect made of the signal (its crash handling failing): the signal
+                raise stopped from exc
             raise
         finally:
             if progress:
@@ -312,7 +315,9 @@ class _StopSignals:
     signal's handler raised (KeyboardInterrupt, Prefect's TerminationSignal) was lost: Prefect runs some
     calls in the main thread under `except BaseException`, keeping the exception in a future nobody reads
     (seen: a SIGTERM under load, and the run went on to its last page with exit status 0). The handlers
-    in place still run first; the run raises the signal's exception again at its next batch."""
+    in place still run first; the run raises the signal's exception again at its next batch. An error
+    raised after the signal arrived (seen: Prefect's crash handling for a task run the signal interrupted
+    while it was being created fails with `ValueError: Task run is not set`) ends the run as the signal."""
 
     _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -333,11 +338,18 @@ class _StopSignals:
         self.signum = signum
         previous(signum, frame)
 
-    def raise_if_signalled(self) -> None:
+    def exception(self) -> BaseException | None:
+        """The exception the signal stands for, once one arrived."""
         if self.signum == signal.SIGINT:
-            raise KeyboardInterrupt
+            return KeyboardInterrupt()
         if self.signum == signal.SIGTERM:
-            raise TerminationSignal(signal=signal.SIGTERM)
+            return TerminationSignal(signal=signal.SIGTERM)
+        return None
+
+    def raise_if_signalled(self) -> None:
+        stopped = self.exception()
+        if stopped is not None:
+            raise stopped
 
     def __exit__(self, *exc: object) -> None:
         for signum, previous in self._previous.items():

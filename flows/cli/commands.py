@@ -38,7 +38,7 @@ _DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
 # interrupt signal." (or "a termination signal") at ERROR, twice for a task: the run is recorded cancelled,
 # with what it loaded, and on Ctrl-C the command says `breaknews: interrupted`.
 _INTERRUPT_NOISE = ("aborted by an interrupt signal", "aborted by a termination signal")
-_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine")
 
 
 def _not_interrupt_noise(record: logging.LogRecord) -> bool:
