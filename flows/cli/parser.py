@@ -339,7 +339,7 @@ COMMANDS: tuple[Command, ...] = (
         "Run the ingest on a schedule with Prefect until Ctrl-C or SIGTERM: one run at once, then by "
         "default every 30 minutes ('*/30 * * * *'), cron expressions read in Korea time (Asia/Seoul). "
         "Each run is what `breaknews ingest --site BASE_URL` does, with the fetching options below "
-        "applied to every run; with nothing named, it serves https://www.breaknews.com. What it "
+        "applied to every run; with no PATH or --feed, it serves https://www.breaknews.com. What it "
         "guarantees (no overlaps, catch-up, stopping): docs/serve.md.",
         (
             "breaknews serve --contact you@example.org",
@@ -661,9 +661,9 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         metavar="SECONDS",
         help="time limit of one request attempt, first byte to last (default 60; connecting gets at most"
-        " 10 s, a silence in the body at most 30 s). An archive stream has no total limit; instead it must"
-        " average 8 KiB/s over every window of SECONDS spent waiting on the network, or it is reopened where"
-        " it stopped, and recorded as failed after --retries + 1 slow windows in a row",
+        " 10 s, a silence in the body at most 30 s). An archive stream (hours for a CC-NEWS file) has no total"
+        " limit; instead it must average 8 KiB/s over every window of SECONDS spent waiting on the network,"
+        " or it is reopened where it stopped, and recorded as failed after --retries + 1 slow windows in a row",
     )
     live.add_argument(
         "--retries",
