@@ -8,7 +8,6 @@ Importing it loads neither Prefect nor the parsing libraries (lxml, feedparser, 
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import platform
 import textwrap
@@ -49,22 +48,19 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None] | None
 
 
-def build_parser(width: int | None = None) -> argparse.ArgumentParser:
-    """The parser of `breaknews` and every command. ``width`` fixes the help's line width (the
-    reference is rendered at a fixed width); by default argparse fits the terminal."""
-    return _build(width)[0]
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `breaknews` and every command."""
+    return _build()[0]
 
 
-def command_parsers(width: int | None = None) -> dict[str, argparse.ArgumentParser]:
+def command_parsers() -> dict[str, argparse.ArgumentParser]:
     """Every command's parser by its full name (`ingest`, `export`, `export pairs`), in the order of
     COMMANDS; the top-level parser under `""`."""
-    return _build(width)[1]
+    return _build()[1]
 
 
-def _build(width: int | None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    formatter: Any = argparse.RawDescriptionHelpFormatter
-    if width is not None:
-        formatter = functools.partial(argparse.RawDescriptionHelpFormatter, width=width)
+def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog=PROG, description=DESCRIPTION, epilog=textwrap.fill(EPILOG, TEXT_WIDTH), formatter_class=formatter
     )
