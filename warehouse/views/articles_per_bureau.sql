@@ -1,4 +1,3 @@
--- Articles per regional bureau (from the dateline); bureau NULL = no bureau in the dateline.
 CREATE OR REPLACE VIEW articles_per_bureau AS
 SELECT
     bureau,
@@ -9,3 +8,12 @@ SELECT
     max(published_at) AS last_published
 FROM articles
 GROUP BY ALL;
+
+-- What the view and its columns mean, in DuckDB's catalog (CREATE OR REPLACE drops it: it follows here).
+COMMENT ON VIEW articles_per_bureau IS 'Articles per regional bureau (from the dateline).';
+COMMENT ON COLUMN articles_per_bureau.bureau IS 'Regional bureau; NULL for articles whose dateline names none.';
+COMMENT ON COLUMN articles_per_bureau.articles IS 'Articles from the bureau.';
+COMMENT ON COLUMN articles_per_bureau.with_translation IS 'Of those, with an English version.';
+COMMENT ON COLUMN articles_per_bureau.reporters IS 'Distinct reporters.';
+COMMENT ON COLUMN articles_per_bureau.first_published IS 'Earliest publication time.';
+COMMENT ON COLUMN articles_per_bureau.last_published IS 'Latest publication time.';

@@ -1,5 +1,3 @@
--- How well each month's translated articles align: body pairs, their scores, merges, and Korean
--- paragraphs the aligner left without an English counterpart.
 CREATE OR REPLACE VIEW pair_quality_by_month AS
 WITH translated AS (
     SELECT
@@ -39,3 +37,14 @@ SELECT
     m.paragraphs_ko - coalesce(b.ko_paired, 0) AS unpaired_ko
 FROM months m
 LEFT JOIN body_pairs b USING (month);
+
+-- What the view and its columns mean, in DuckDB's catalog (CREATE OR REPLACE drops it: it follows here).
+COMMENT ON VIEW pair_quality_by_month IS 'How well each month''s translated articles align: body pairs (captions and titles left out), their scores, merges, and Korean paragraphs the aligner left without an English counterpart.';
+COMMENT ON COLUMN pair_quality_by_month.month IS 'First day of the month (Korea time).';
+COMMENT ON COLUMN pair_quality_by_month.articles IS 'Translated articles published that month.';
+COMMENT ON COLUMN pair_quality_by_month.pairs IS 'Body pairs.';
+COMMENT ON COLUMN pair_quality_by_month.mean_score IS 'Mean pair `score`.';
+COMMENT ON COLUMN pair_quality_by_month.median_score IS 'Median pair `score`.';
+COMMENT ON COLUMN pair_quality_by_month.low_score_pairs IS 'Pairs scoring below 0.6.';
+COMMENT ON COLUMN pair_quality_by_month.merged_pairs IS 'Pairs that are not `1-1` (a merge or a split).';
+COMMENT ON COLUMN pair_quality_by_month.unpaired_ko IS 'Korean body paragraphs no pair covers.';
