@@ -3,7 +3,8 @@ order a page meets them.
 
 1. read      `read.py` (files and folders), `warc.py` (web archives), `discover.py` + `fetch.py` (the live site)
 2. decode    `decode.py`: bytes → text (HTTP charset, `<meta>`, EUC-KR as cp949)
-3. extract   `extract.py`: title, byline, time, body blocks and captions from the site's markup
+3. extract   `extract/`: title, byline, time, body blocks and captions from the site's markup (a package:
+             `core`, `body`, `title`, `metadata`, `lines`, `xpaths`)
 4. split     `split.py`: the Korean original and its English translation
 5. identify  `identify.py`: which article it is, (host family, uid)
 6. align     `align.py`: Korean–English paragraph pairs
