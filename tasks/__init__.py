@@ -1,7 +1,8 @@
 """The stages of the pipeline, as plain functions (no Prefect import): one module per stage, in the
 order a page meets them.
 
-1. read      `read.py` (files and folders), `warc.py` (web archives), `discover.py` + `fetch.py` (the live site)
+1. read      `read.py` (files and folders), `warc.py` (web archives; a damaged one walked by `warc_recovery.py`),
+             `discover.py` + `fetch.py` (the live site)
 2. decode    `decode.py`: bytes → text (HTTP charset, `<meta>`, EUC-KR as cp949)
 3. extract   `extract/`: title, byline, time, body blocks and captions from the site's markup (a package:
              `core`, `body`, `title`, `metadata`, `lines`, `xpaths`)
