@@ -12,6 +12,7 @@ order a page meets them.
 7. load      `load.py`: a batch into the warehouse (its SQL is in `warehouse/write.py`)
 
 `pipeline.py` runs one page through stages 2–6 in a worker. `errors.py` has one error per stage,
-`versions.py` the extractor and aligner versions. Stages import each other forward only and the
+`versions.py` the extractor and aligner versions, `library_logs.py` whether the libraries extraction uses
+may log (`-v`, in every process that extracts). Stages import each other forward only and the
 warehouse below them, never `breaknews.flows`.
 """
