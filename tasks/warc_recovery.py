@@ -87,8 +87,8 @@ class _Walk:
                         corrupt = None
                     last_failed = False
                     item = read_record(record, start)
-                    last_failed = isinstance(item, PageResult)
                     if item is not None:
+                        last_failed = isinstance(item, PageResult)
                         yield item
             except Damaged as damaged:
                 yield damaged.failure
