@@ -13,7 +13,7 @@ from breaknews.tasks.align import align_article
 from breaknews.warehouse.connect import ingest_lock, writer
 from breaknews.warehouse.migrate import open_migrated
 from breaknews.warehouse.models import ParagraphPair
-from breaknews.warehouse.write import StoredText, replace_all_pairs
+from breaknews.warehouse.realign import StoredText, replace_all_pairs
 
 
 def _pairs(text: StoredText) -> Sequence[ParagraphPair]:

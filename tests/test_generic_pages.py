@@ -85,7 +85,7 @@ def test_generic_title_without_the_sites_name(page, title):
 
 
 def _ingest(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    from breaknews.tasks.extract import QUIET_LIBRARIES_ENV
+    from breaknews.tasks.library_logs import QUIET_LIBRARIES_ENV
 
     command = [str(Path(sys.executable).parent / "breaknews"), "ingest", *args]
     env = {k: v for k, v in env.items() if k != QUIET_LIBRARIES_ENV}  # as a user's shell has it
@@ -110,7 +110,7 @@ def test_extraction_processes_started_by_the_command_stay_quiet():
     """Worker processes (a process pool, a local Dask cluster, `serve`'s flow runs) inherit the
     environment the command set: a new process that extracts the script-rendered page, with Prefect's
     logging set up as on a Dask worker, prints nothing of trafilatura's."""
-    from breaknews.tasks.extract import QUIET_LIBRARIES_ENV
+    from breaknews.tasks.library_logs import QUIET_LIBRARIES_ENV
 
     script = (
         "import logging, sys; logging.basicConfig(level=logging.WARNING);"

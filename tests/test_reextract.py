@@ -13,9 +13,11 @@ from breaknews.flows.artifacts import escape_markdown
 from breaknews.flows.cli import main
 from breaknews.flows.ingest import ingest_pages
 from breaknews.flows.reextract import reextract_pages
-from breaknews.tasks import extract as extract_stage
 from breaknews.tasks import split as split_stage
 from breaknews.tasks import versions
+from breaknews.tasks.extract import lines as extract_lines
+from breaknews.tasks.extract import metadata as extract_metadata
+from breaknews.tasks.extract import xpaths as extract_xpaths
 from tests.conftest import FIXTURES, rows
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -126,9 +128,9 @@ def test_reextract_brings_a_warehouse_of_the_previous_version_up_to_date(db_path
         (pages / f"breaknews.{slug}.html").write_bytes((FIXTURES / f"breaknews.{slug}.html").read_bytes())
     with monkeypatch.context() as old:
         old.setattr(versions, "EXTRACTOR_VERSION", "2026.11.25.1")
-        old.setattr(extract_stage, "_take_email_lines", lambda extracted, every_line: None)
-        old.setattr(extract_stage, "_HAS_WORD", re.compile(r"\S"))  # debris lines were paragraphs
-        old.setattr(extract_stage, "_BODY_XPATHS", extract_stage._BODY_XPATHS[:-1])  # no body-cell fallback
+        old.setattr(extract_metadata, "take_email_lines", lambda extracted, every_line: None)
+        old.setattr(extract_lines, "_HAS_WORD", re.compile(r"\S"))  # debris lines were paragraphs
+        old.setattr(extract_xpaths, "BODY", extract_xpaths.BODY[:-1])  # no body-cell fallback
         ingest_pages(paths=[str(pages)], db=str(db_path), workers=1)
     con = duckdb.connect(str(db_path))
     con.execute("ALTER TABLE articles DROP COLUMN reporter_email")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import get_type_hints
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,17 @@ class LoadCounts:
         return {name: getattr(self, name) for name in COUNT_COLUMNS}
 
 
-# The ledger's count columns (`ingest_runs`) are these counters, in this order.
-COUNT_COLUMNS = tuple(f.name for f in fields(LoadCounts) if f.type == "int")
+def int_fields(cls: type) -> tuple[str, ...]:
+    """The names of a dataclass's ``int`` fields, in order. From the resolved annotations: a field's own
+    ``type`` is the string "int" under ``from __future__ import annotations`` and the class ``int``
+    without it, so a test of either alone would find no field at all in the other case."""
+    hints = get_type_hints(cls)
+    return tuple(f.name for f in fields(cls) if hints[f.name] is int)
+
+
+# The ledger's count columns (`ingest_runs`) are these counters, in this order (tests/test_ledger_counts.py
+# checks them against the table).
+COUNT_COLUMNS = int_fields(LoadCounts)
 
 
 @dataclass

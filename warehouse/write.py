@@ -9,14 +9,15 @@ text kept in article_revisions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
 
 from breaknews.warehouse import runs
-from breaknews.warehouse.models import ArchiveRead, Article, Caption, LoadCounts, PageResult, ParagraphPair
+from breaknews.warehouse.models import ArchiveRead, Article, LoadCounts, PageResult
+from breaknews.warehouse.rows import append_rows, ids_param, pair_row
 
 _ARTICLE_COLUMNS = [
     "article_id",
@@ -84,10 +85,6 @@ class _State:
     first_seen_at: datetime
 
 
-def _ids_param(values: Sequence[str]) -> list[list[str]]:
-    return [list(values)]
-
-
 def write_batch(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -138,6 +135,31 @@ def _load(
     counts: LoadCounts,
     extractor_version: str,
 ) -> None:
+    """The batch's writes, in order: skipped pages seen again, the raw pages, new and changed articles
+    (their parts and revisions), unchanged ones vouched for, moved ones retired, the failures."""
+    _count_skipped(con, results, now, counts)
+    ok = [r for r in results if r.article is not None]
+    state, past = _stored_state(con, ok)
+    plan = _plan(ok, state, past, counts, now, run_id)
+    page_articles = _store_raw_pages(con, run_id, results, now, extractor_version)
+    _write_plan(con, run_id, plan, state, now, extractor_version)
+    _retire_moved(con, page_articles, counts)
+    _record_failures(con, run_id, results, now, counts)
+
+
+@dataclass
+class _Plan:
+    """What a batch's articles need: which to (re)write, their revisions, which had parts before."""
+
+    final: dict[str, tuple[Article, str]] = field(default_factory=dict)  # article_id -> (article, page sha)
+    revisions: list[tuple[object, ...]] = field(default_factory=list)
+    replaced: set[str] = field(default_factory=set)  # changed articles: their old parts go
+    touched: set[str] = field(default_factory=set)  # unchanged articles seen again
+
+
+def _count_skipped(
+    con: duckdb.DuckDBPyConnection, results: Sequence[PageResult], now: datetime, counts: LoadCounts
+) -> None:
     # Every skipped page counts as an unchanged article (a 304 whose stored page is unknown included);
     # the stored ones are touched and tell which article they are.
     counts.pages_skipped += sum(r.skipped for r in results)
@@ -146,7 +168,11 @@ def _load(
     if skipped:
         _touch_skipped(con, skipped, now, counts)
 
-    ok = [r for r in results if r.article is not None]
+
+def _stored_state(
+    con: duckdb.DuckDBPyConnection, ok: Sequence[PageResult]
+) -> tuple[dict[str, _State], set[tuple[str, str]]]:
+    """The stored state of the batch's articles, and every (article, content) they ever had."""
     ids = sorted({r.article.article_id for r in ok if r.article})
     state: dict[str, _State] = {}
     past: set[tuple[str, str]] = set()
@@ -154,20 +180,30 @@ def _load(
         for article_id, sha, revision, first_seen in con.execute(
             "SELECT article_id, content_sha256, revision, first_seen_at FROM articles"
             " WHERE article_id IN (SELECT unnest(?))",
-            _ids_param(ids),
+            ids_param(ids),
         ).fetchall():
             state[article_id] = _State(sha, revision, first_seen)
         past = set(
             con.execute(
                 "SELECT article_id, content_sha256 FROM article_revisions WHERE article_id IN (SELECT unnest(?))",
-                _ids_param(ids),
+                ids_param(ids),
             ).fetchall()
         )
+    return state, past
 
-    final: dict[str, tuple[Article, str]] = {}  # article_id -> (article, page sha) to (re)write
-    revisions: list[tuple[object, ...]] = []
-    replaced: set[str] = set()
-    touched: set[str] = set()
+
+def _plan(
+    ok: Sequence[PageResult],
+    state: dict[str, _State],
+    past: set[tuple[str, str]],
+    counts: LoadCounts,
+    now: datetime,
+    run_id: str,
+) -> _Plan:
+    """Each article judged new, changed (a new revision) or unchanged (its content now or once before) and
+    counted; ``state`` and ``past`` are updated as it goes, so an article twice in the batch is judged
+    against what its first page made of it."""
+    plan = _Plan()
     seen_translation = counts.translation_seen
     for result in ok:
         article = result.article
@@ -180,42 +216,56 @@ def _load(
             state[article.article_id] = _State(article.content_sha256, 1, now)
         elif article.content_sha256 == current.content_sha256 or key in past:
             counts.articles_unchanged += 1
-            touched.add(article.article_id)
+            plan.touched.add(article.article_id)
             seen_translation[article.article_id] = article.has_translation
             continue
         else:
             counts.articles_updated += 1
             current.content_sha256 = article.content_sha256
             current.revision += 1
-            replaced.add(article.article_id)
+            plan.replaced.add(article.article_id)
         past.add(key)
         seen_translation[article.article_id] = article.has_translation
-        final[article.article_id] = (article, result.page_sha256)
-        revisions.append(
-            (
-                article.article_id,
-                state[article.article_id].revision,
-                article.content_sha256,
-                result.page_sha256,
-                article.extractor_version,
-                article.title_ko,
-                article.title_en,
-                article.body_ko,
-                article.body_en,
-                now,
-                run_id,
-            )
+        plan.final[article.article_id] = (article, result.page_sha256)
+        plan.revisions.append(
+            _revision_row(article, state[article.article_id].revision, result.page_sha256, now, run_id)
         )
+    return plan
 
-    page_articles = _store_raw_pages(con, run_id, results, now, extractor_version)
 
-    replaced_ids = sorted(replaced & state.keys())
+def _revision_row(article: Article, revision: int, page_sha: str, now: datetime, run_id: str) -> tuple[object, ...]:
+    return (
+        article.article_id,
+        revision,
+        article.content_sha256,
+        page_sha,
+        article.extractor_version,
+        article.title_ko,
+        article.title_en,
+        article.body_ko,
+        article.body_en,
+        now,
+        run_id,
+    )
+
+
+def _write_plan(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    plan: _Plan,
+    state: dict[str, _State],
+    now: datetime,
+    extractor_version: str,
+) -> None:
+    """New and changed articles written (a changed one's old parts deleted first) with their revisions;
+    unchanged ones vouched for by this extractor."""
+    replaced_ids = sorted(plan.replaced & state.keys())
     if replaced_ids:
         _delete_articles(con, replaced_ids, _PART_TABLES)
-    if final:
-        _write_articles(con, run_id, final, state, now)
-        _append(con, "article_revisions", revisions)
-    seen_unchanged = sorted(touched - final.keys())
+    if plan.final:
+        _write_articles(con, run_id, plan.final, state, now)
+        append_rows(con, "article_revisions", plan.revisions)
+    seen_unchanged = sorted(plan.touched - plan.final.keys())
     if seen_unchanged:
         # The current extractor produced the same content: it now vouches for the article.
         con.execute(
@@ -223,11 +273,13 @@ def _load(
             [now, extractor_version, seen_unchanged],
         )
 
-    _retire_moved(con, page_articles, counts)
 
+def _record_failures(
+    con: duckdb.DuckDBPyConnection, run_id: str, results: Sequence[PageResult], now: datetime, counts: LoadCounts
+) -> None:
     failures = [(run_id, r.source, r.url, r.page_sha256, r.stage, r.reason, now) for r in results if r.failed]
     counts.failures += len(failures)
-    _append(con, "ingest_failures", failures)
+    append_rows(con, "ingest_failures", failures)
 
 
 # An article's parts, replaced wholesale when it changes.
@@ -236,7 +288,7 @@ _PART_TABLES = ("paragraphs", "captions", "paragraph_pairs")
 
 def _delete_articles(con: duckdb.DuckDBPyConnection, ids: Sequence[str], tables: Sequence[str]) -> None:
     for table in tables:
-        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest(?))", _ids_param(ids))
+        con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT unnest(?))", ids_param(ids))
 
 
 def _retire_moved(con: duckdb.DuckDBPyConnection, page_articles: Mapping[str, str | None], counts: LoadCounts) -> None:
@@ -252,7 +304,7 @@ def _retire_moved(con: duckdb.DuckDBPyConnection, page_articles: Mapping[str, st
         article_id
         for article_id, sha in con.execute(
             "SELECT article_id, page_sha256 FROM articles WHERE page_sha256 IN (SELECT unnest(?))",
-            _ids_param(sorted(articles_now)),
+            ids_param(sorted(articles_now)),
         ).fetchall()
         if articles_now[sha] != article_id
     ]
@@ -324,7 +376,7 @@ def _store_raw_pages(
                 first_run_id,
             )
         )
-    _append(con, "raw_pages", rows, upsert=True)
+    append_rows(con, "raw_pages", rows, upsert=True, columns=_RAW_COLUMNS)
     return {sha: result.article.article_id if result.article is not None else None for sha, result in pages.items()}
 
 
@@ -381,115 +433,8 @@ def _write_articles(
         for lang, paragraphs in (("ko", a.paragraphs_ko), ("en", a.paragraphs_en)):
             paragraph_rows.extend((a.article_id, lang, i, text) for i, text in enumerate(paragraphs))
         caption_rows.extend((a.article_id, c.lang, c.position, c.text, c.credit, c.image_url) for c in a.captions)
-        pair_rows.extend(_pair_row(a.article_id, p) for p in a.pairs)
-    _append(con, "articles", article_rows, upsert=True, columns=_ARTICLE_COLUMNS)
-    _append(con, "paragraphs", paragraph_rows)
-    _append(con, "captions", caption_rows)
-    _append(con, "paragraph_pairs", pair_rows)
-
-
-def _pair_row(article_id: str, p: ParagraphPair) -> tuple[object, ...]:
-    return (
-        article_id,
-        p.kind,
-        p.position,
-        p.ko_first,
-        p.ko_last,
-        p.en_first,
-        p.en_last,
-        p.ko_text,
-        p.en_text,
-        p.score,
-        p.bead,
-        p.method,
-    )
-
-
-def _append(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    rows: Sequence[tuple[object, ...]],
-    *,
-    upsert: bool = False,
-    columns: Sequence[str] | None = None,
-) -> None:
-    """Bulk-insert with DuckDB's appender: executemany manages under 1,000 rows/s, this ~85,000."""
-    if not rows:
-        return
-    if table == "raw_pages":
-        columns = _RAW_COLUMNS
-    appender = con.appender(table, columns=list(columns) if columns else None, action="upsert" if upsert else "insert")
-    appender.append_rows(rows)
-    appender.flush()
-
-
-@dataclass(frozen=True)
-class StoredText:
-    """A translated article's stored text: what its paragraph pairs are computed from."""
-
-    article_id: str
-    title_ko: str
-    title_en: str | None
-    paragraphs_ko: list[str]
-    paragraphs_en: list[str]
-    captions: list[Caption]
-
-
-_REALIGN_CHUNK = 2000
-
-
-def replace_all_pairs(
-    con: duckdb.DuckDBPyConnection, align: Callable[[StoredText], Sequence[ParagraphPair]]
-) -> tuple[int, int]:
-    """Recompute every translated article's pairs with ``align``, in one transaction: readers see old
-    or new pairs, never half. Articles are read a chunk at a time so memory stays flat on a large
-    warehouse. Returns (translated articles, pairs written)."""
-    articles = con.execute(
-        "SELECT article_id, title_ko, title_en FROM articles WHERE has_translation ORDER BY article_id"
-    ).fetchall()
-    written = 0
-    con.execute("BEGIN")
-    try:
-        con.execute("DELETE FROM paragraph_pairs")
-        for start in range(0, len(articles), _REALIGN_CHUNK):
-            rows = [
-                _pair_row(text.article_id, pair)
-                for text in _stored_texts(con, articles[start : start + _REALIGN_CHUNK])
-                for pair in align(text)
-            ]
-            _append(con, "paragraph_pairs", rows)
-            written += len(rows)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return len(articles), written
-
-
-def _stored_texts(con: duckdb.DuckDBPyConnection, chunk: list[tuple[str, str, str | None]]) -> list[StoredText]:
-    ids = _ids_param([article_id for article_id, _, _ in chunk])
-    paragraphs: dict[tuple[str, str], list[str]] = {}
-    for article_id, lang, text in con.execute(
-        "SELECT article_id, lang, text FROM paragraphs WHERE article_id IN (SELECT unnest(?))"
-        " ORDER BY article_id, lang, position",
-        ids,
-    ).fetchall():
-        paragraphs.setdefault((article_id, lang), []).append(text)
-    captions: dict[str, list[Caption]] = {}
-    for article_id, lang, position, text in con.execute(
-        "SELECT article_id, lang, position, text FROM captions WHERE article_id IN (SELECT unnest(?))"
-        " ORDER BY article_id, lang, position",
-        ids,
-    ).fetchall():
-        captions.setdefault(article_id, []).append(Caption(lang, position, text, None, None))
-    return [
-        StoredText(
-            article_id,
-            title_ko,
-            title_en,
-            paragraphs.get((article_id, "ko"), []),
-            paragraphs.get((article_id, "en"), []),
-            captions.get(article_id, []),
-        )
-        for article_id, title_ko, title_en in chunk
-    ]
+        pair_rows.extend(pair_row(a.article_id, p) for p in a.pairs)
+    append_rows(con, "articles", article_rows, upsert=True, columns=_ARTICLE_COLUMNS)
+    append_rows(con, "paragraphs", paragraph_rows)
+    append_rows(con, "captions", caption_rows)
+    append_rows(con, "paragraph_pairs", pair_rows)

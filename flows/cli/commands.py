@@ -78,7 +78,7 @@ def _set_logging(verbose: bool) -> None:
     `discarding data: None` says less than the failure the summary names)."""
     if not verbose:
         _quiet_prefect()
-    from breaknews.tasks.extract import show_library_logs
+    from breaknews.tasks.library_logs import show_library_logs
 
     show_library_logs(verbose)
 
