@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.http import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items, read_warc_list
 from breaknews.tasks.remote import is_remote
 from breaknews.tasks.warc import ArchiveScan, HostFilter, scan_archive

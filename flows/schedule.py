@@ -65,7 +65,7 @@ def scheduled_ingest(
     """One scheduled ingest of the live site (and/or saved pages). Parameters are plain JSON values,
     as a Prefect deployment stores them. If another process holds the warehouse past the wait, the
     run is skipped."""
-    from breaknews.tasks.fetch import FetchConfig
+    from breaknews.tasks.http import FetchConfig
 
     config = FetchConfig(**(fetch or {}))
     try:

@@ -21,7 +21,8 @@ from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_fail
 from breaknews.flows.ingest import list_pages
 from breaknews.tasks.decode import charset_from_content_type
 from breaknews.tasks.discover import Discovery, Target, article_target, discover
-from breaknews.tasks.fetch import FetchConfig, Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from breaknews.tasks.fetch import Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from breaknews.tasks.http import FetchConfig
 from breaknews.tasks.identify import DEFAULT_LIST_PAGES, ArticleRef
 from breaknews.warehouse.connect import connect, resolve_db_path
 from breaknews.warehouse.migrate import open_migrated

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from breaknews.tasks.decode import charset_from_content_type
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.http import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.identify import SITE_DOMAIN, host_family
 from breaknews.tasks.remote import RemoteFile, RemoteFileError, is_remote
 from breaknews.warehouse.models import ArchiveRead, Page, PageResult, SourceStats

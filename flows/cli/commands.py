@@ -17,7 +17,7 @@ from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
-from breaknews.tasks.fetch import FetchConfig
+from breaknews.tasks.http import FetchConfig
 from breaknews.tasks.read import check_paths, is_warc_path, is_warc_url
 from breaknews.tasks.remote import is_remote
 from breaknews.warehouse.connect import ingest_lock, resolve_db_path

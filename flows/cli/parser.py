@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from breaknews.flows.cli import commands
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES
+from breaknews.tasks.http import DEFAULT_MAX_BYTES
 from breaknews.tasks.identify import DEFAULT_LIST_PAGES, SITE_URL
 
 
