@@ -2,6 +2,10 @@
 transaction at a time, with the run recorded in the ledger. Every ingest flow (saved pages, archives,
 the live site, reextract) runs its items through `run_ingest`.
 
+Skips are decided here, in the flow's process, once: each page is read and hashed as its batch forms,
+and a page this extractor version already made is a skipped result at once. Only pages to extract
+reach the extraction (a worker process, a thread, a Dask worker), which needs no warehouse state.
+
 Prefect tasks sit at real boundaries (extract a batch, load a batch): a Prefect task run costs 20–35 ms,
 more than extracting a page, so there is never one task run per article. Extraction of later batches
 overlaps loading of earlier ones. Where extraction runs is the task runner's choice: a process pool owned
@@ -35,12 +39,12 @@ from breaknews.flows.artifacts import publish_summary
 from breaknews.flows.progress import Progress
 from breaknews.tasks import versions
 from breaknews.tasks.load import load_results
-from breaknews.tasks.pipeline import init_worker, process_item, process_item_in_worker, skip_known
+from breaknews.tasks.pipeline import process_page, skip_known
 from breaknews.warehouse import runs
 from breaknews.warehouse.connect import ingest_lock, writer
 from breaknews.warehouse.errors import BreaknewsError, WarehouseError
 from breaknews.warehouse.migrate import once_per_command, open_migrated
-from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageItem, PageResult, SourceStats, WorkItem
+from breaknews.warehouse.models import ArchiveRead, LoadCounts, Page, PageResult, SourceStats, WorkItem
 
 DEFAULT_BATCH_SIZE = 200
 TASK_RUNNERS = ("processes", "threads", "dask")
@@ -88,23 +92,6 @@ class IngestSummary:
     not_regular: list[str] = field(default_factory=list)  # paths skipped unopened: FIFOs, sockets, devices
 
 
-class KnownPages:
-    """Hashes of pages already extracted by this version. A plain object, so Prefect passes it
-    to tasks as it is instead of walking thousands of strings looking for futures."""
-
-    def __init__(self, hashes: frozenset[str]) -> None:
-        self.hashes = hashes
-
-    def __contains__(self, sha: object) -> bool:
-        return sha in self.hashes
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.hashes)
-
-
 class ResultBatch:
     """A batch of page results as one plain object. Prefect records every element of a list a task
     returns (a state per element, kept for the whole flow run) and walks task parameters looking for
@@ -119,11 +106,12 @@ class ResultBatch:
 
 
 class LazyPool:
-    """The run's extraction processes, started only when a batch has a page to extract: a re-run
-    over unchanged pages never pays for starting them."""
+    """The run's extraction processes, started only when a batch has enough pages to extract: a re-run
+    over unchanged pages never pays for starting them. They get pages and give back results; they
+    know nothing of the warehouse. A context manager: the processes end with the block."""
 
-    def __init__(self, workers: int, known: frozenset[str]) -> None:
-        self.workers, self.known = workers, known
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
         self._pool: Executor | None = None
         self._lock = threading.Lock()  # extract batches run in several of the flow's threads
 
@@ -132,27 +120,36 @@ class LazyPool:
         mostly other sites gives a handful per file): starting them costs seconds, extracting ms each."""
         return self._pool is not None or pages >= _POOL_MIN_BATCH
 
-    def map(self, items: Sequence[PageItem]) -> list[PageResult]:
+    def map(self, pages: Sequence[Page]) -> list[PageResult]:
         with self._lock:
             if self._pool is None:
-                self._pool = _make_pool(self.workers, self.known)
+                # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock.
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         # Chunks small enough that every worker gets several per batch and none idles at its end.
-        chunk = max(1, min(8, len(items) // (self.workers * 4)))
-        return list(self._pool.map(process_item_in_worker, items, chunksize=chunk))
+        chunk = max(1, min(8, len(pages) // (self.workers * 4)))
+        return list(self._pool.map(process_page, pages, chunksize=chunk))
 
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
+    def __enter__(self) -> LazyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[PageItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
-    """Extract the pages of a batch; items already decided (skipped, unreadable) pass through."""
-    todo = [item for item in items if not isinstance(item, PageResult)]
-    if pool is None or not pool.worth_starting(len(todo)):
-        return ResultBatch([process_item(item, known) for item in items])
-    extracted = iter(pool.map(todo) if todo else [])
-    return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in items])
+def extract_batch(pages: Sequence[Page], pool: LazyPool | None) -> ResultBatch:
+    """Extract the pages of a batch that the flow did not decide (see `_submit`), in their order."""
+    if pool is None or not pool.worth_starting(len(pages)):
+        return ResultBatch([process_page(page) for page in pages])
+    return ResultBatch(pool.map(pages))
+
+
+Decided = Page | PageResult  # a batch's item once the flow has looked at it: a page to extract, or its result
 
 
 class _Decided:
@@ -166,15 +163,25 @@ class _Decided:
 
 
 class _Extracting:
-    """A batch in extraction, with the archive files it finishes (they go to the loader with it)."""
+    """A batch in extraction: its items in order (the pages in extraction, the results the flow
+    decided), with the archive files it finishes (they go to the loader with it)."""
 
-    def __init__(self, future: Any, archives: list[ArchiveRead]) -> None:
-        self.future, self.archives = future, archives
+    def __init__(self, future: Any, items: list[Decided], archives: list[ArchiveRead]) -> None:
+        self.future, self.items, self.archives = future, items, archives
 
     def result(self) -> ResultBatch:
-        batch: ResultBatch = self.future.result()
-        batch.archives = self.archives
-        return batch
+        extracted = iter(cast(ResultBatch, self.future.result()).results)
+        results = [next(extracted) if isinstance(item, Page) else item for item in self.items]
+        return ResultBatch(results, self.archives)
+
+
+def _submit(items: list[Decided], archives: list[ArchiveRead], pool: LazyPool | None) -> _Decided | _Extracting:
+    """A batch's pages to extract, as one `extract-batch` task run; a batch of nothing else is
+    decided already and costs no task run."""
+    pages = [item for item in items if isinstance(item, Page)]
+    if not pages:
+        return _Decided(cast(list[PageResult], items), archives)
+    return _Extracting(extract_batch.submit(pages, pool), items, archives)
 
 
 class RunArticles:
@@ -204,16 +211,6 @@ def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
             batch = []
     if batch:
         yield batch
-
-
-def _make_pool(workers: int, known: frozenset[str]) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=init_worker,
-        initargs=(known,),
-    )
 
 
 def run_ingest(
@@ -258,7 +255,7 @@ def run_ingest(
             )
             known = frozenset() if force else runs.known_page_hashes(con, versions.EXTRACTOR_VERSION)
         workers = _choose_workers(workers, total, task_runner)
-        pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
+        pool = LazyPool(workers) if workers > 1 and task_runner == "processes" else None
         summary = IngestSummary(
             run_id=run_id, db=db, status="running", counts=LoadCounts(), not_regular=list(not_regular)
         )
@@ -272,11 +269,7 @@ def run_ingest(
                 # Read and hash here: pages this extractor version already made (and unreadable
                 # files) are decided at once, and a batch of nothing else costs no task run.
                 decided = [skip_known(item, known, max_bytes) for item in batch if not isinstance(item, ArchiveRead)]
-                results = [item for item in decided if isinstance(item, PageResult)]
-                if len(results) == len(decided):
-                    in_flight.append(_Decided(results, archives))
-                else:
-                    in_flight.append(_Extracting(extract_batch.submit(decided, KnownPages(known), pool), archives))
+                in_flight.append(_submit(decided, archives, pool))
                 # An archive file read to its end is loaded before the next file is read: a run
                 # interrupted while reading it has recorded this one. On a cluster the files are
                 # scanned elsewhere and the newest file's extraction may overlap the next one's.
