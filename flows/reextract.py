@@ -66,6 +66,8 @@ def reextract_pages_in(
     workers: int | None = None,
     show_progress: bool = False,
 ) -> IngestSummary:
+    """Re-extract the stored raw pages the current extractor has not made (``everything``: all of
+    them), through the same engine and loader as an ingest."""
     con = connect(warehouse, wait_seconds=30.0)
     try:
         shas = reextract_candidates(con, versions.EXTRACTOR_VERSION, everything)
