@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from breaknews.flows.site import _BATCHES_IN_FLIGHT, FETCH_BATCH_SIZE
-from breaknews.tasks.fetch import FetchConfig, Fetched, SiteFetcher
+from breaknews.tasks.fetch import Fetched, SiteFetcher
+from breaknews.tasks.http import FetchConfig
 
 FIRST_UID = 4_000_000
 

@@ -1,6 +1,10 @@
 """The ingest engine: any stream of work items → batches → extracted in parallel → loaded one short
 transaction at a time, with the run recorded in the ledger. Every ingest flow (saved pages, archives,
-the live site, reextract) runs its items through `run_ingest`.
+the live site, reextract) runs its items through `run_ingest`, into the warehouse its caller opened.
+
+Skips are decided here, in the flow's process, once: each page is read and hashed as its batch forms,
+and a page this extractor version already made is a skipped result at once. Only pages to extract
+reach the extraction (a worker process, a thread, a Dask worker), which needs no warehouse state.
 
 Prefect tasks sit at real boundaries (extract a batch, load a batch): a Prefect task run costs 20–35 ms,
 more than extracting a page, so there is never one task run per article. Extraction of later batches
@@ -21,6 +25,7 @@ from asyncio import CancelledError
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -35,12 +40,12 @@ from breaknews.flows.artifacts import publish_summary
 from breaknews.flows.progress import Progress
 from breaknews.tasks import versions
 from breaknews.tasks.load import load_results
-from breaknews.tasks.pipeline import init_worker, process_item, process_item_in_worker, skip_known
+from breaknews.tasks.pipeline import process_page, skip_known
 from breaknews.warehouse import runs
-from breaknews.warehouse.connect import ingest_lock, writer
+from breaknews.warehouse.connect import writer
 from breaknews.warehouse.errors import BreaknewsError, WarehouseError
-from breaknews.warehouse.migrate import once_per_command, open_migrated
-from breaknews.warehouse.models import ArchiveRead, LoadCounts, PageItem, PageResult, SourceStats, WorkItem
+from breaknews.warehouse.handle import Warehouse
+from breaknews.warehouse.models import ArchiveRead, LoadCounts, Page, PageResult, SourceStats, WorkItem
 
 DEFAULT_BATCH_SIZE = 200
 TASK_RUNNERS = ("processes", "threads", "dask")
@@ -60,15 +65,12 @@ def quiet_failure(fn: Callable[P, R]) -> Callable[P, R]:
     """For a flow's function: an error breaknews raises on purpose (a busy warehouse, a warehouse that
     cannot be opened) ends the flow run in Prefect's Failed state with the error's message, instead of
     Prefect logging it as an ERROR with a 40-line traceback before the command prints its one line.
-    The caller of the flow still gets the exception (Prefect raises a Failed state's data).
-    The run migrates each warehouse once (`once_per_command`), also where no command encloses it: a
-    run `serve` starts, in a process of its own, or a library caller's."""
+    The caller of the flow still gets the exception (Prefect raises a Failed state's data)."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            with once_per_command():
-                return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         except BreaknewsError as exc:
             return cast(R, Failed(data=exc, message=str(exc)))
 
@@ -88,23 +90,6 @@ class IngestSummary:
     not_regular: list[str] = field(default_factory=list)  # paths skipped unopened: FIFOs, sockets, devices
 
 
-class KnownPages:
-    """Hashes of pages already extracted by this version. A plain object, so Prefect passes it
-    to tasks as it is instead of walking thousands of strings looking for futures."""
-
-    def __init__(self, hashes: frozenset[str]) -> None:
-        self.hashes = hashes
-
-    def __contains__(self, sha: object) -> bool:
-        return sha in self.hashes
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.hashes)
-
-
 class ResultBatch:
     """A batch of page results as one plain object. Prefect records every element of a list a task
     returns (a state per element, kept for the whole flow run) and walks task parameters looking for
@@ -119,11 +104,12 @@ class ResultBatch:
 
 
 class LazyPool:
-    """The run's extraction processes, started only when a batch has a page to extract: a re-run
-    over unchanged pages never pays for starting them."""
+    """The run's extraction processes, started only when a batch has enough pages to extract: a re-run
+    over unchanged pages never pays for starting them. They get pages and give back results; they
+    know nothing of the warehouse. A context manager: the processes end with the block."""
 
-    def __init__(self, workers: int, known: frozenset[str]) -> None:
-        self.workers, self.known = workers, known
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
         self._pool: Executor | None = None
         self._lock = threading.Lock()  # extract batches run in several of the flow's threads
 
@@ -132,27 +118,36 @@ class LazyPool:
         mostly other sites gives a handful per file): starting them costs seconds, extracting ms each."""
         return self._pool is not None or pages >= _POOL_MIN_BATCH
 
-    def map(self, items: Sequence[PageItem]) -> list[PageResult]:
+    def map(self, pages: Sequence[Page]) -> list[PageResult]:
         with self._lock:
             if self._pool is None:
-                self._pool = _make_pool(self.workers, self.known)
+                # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock.
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         # Chunks small enough that every worker gets several per batch and none idles at its end.
-        chunk = max(1, min(8, len(items) // (self.workers * 4)))
-        return list(self._pool.map(process_item_in_worker, items, chunksize=chunk))
+        chunk = max(1, min(8, len(pages) // (self.workers * 4)))
+        return list(self._pool.map(process_page, pages, chunksize=chunk))
 
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
+    def __enter__(self) -> LazyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
 
 @task(name="extract-batch", cache_policy=NO_CACHE)
-def extract_batch(items: Sequence[PageItem], known: KnownPages, pool: LazyPool | None) -> ResultBatch:
-    """Extract the pages of a batch; items already decided (skipped, unreadable) pass through."""
-    todo = [item for item in items if not isinstance(item, PageResult)]
-    if pool is None or not pool.worth_starting(len(todo)):
-        return ResultBatch([process_item(item, known) for item in items])
-    extracted = iter(pool.map(todo) if todo else [])
-    return ResultBatch([item if isinstance(item, PageResult) else next(extracted) for item in items])
+def extract_batch(pages: Sequence[Page], pool: LazyPool | None) -> ResultBatch:
+    """Extract the pages of a batch that the flow did not decide (see `_submit`), in their order."""
+    if pool is None or not pool.worth_starting(len(pages)):
+        return ResultBatch([process_page(page) for page in pages])
+    return ResultBatch(pool.map(pages))
+
+
+Decided = Page | PageResult  # a batch's item once the flow has looked at it: a page to extract, or its result
 
 
 class _Decided:
@@ -166,15 +161,25 @@ class _Decided:
 
 
 class _Extracting:
-    """A batch in extraction, with the archive files it finishes (they go to the loader with it)."""
+    """A batch in extraction: its items in order (the pages in extraction, the results the flow
+    decided), with the archive files it finishes (they go to the loader with it)."""
 
-    def __init__(self, future: Any, archives: list[ArchiveRead]) -> None:
-        self.future, self.archives = future, archives
+    def __init__(self, future: Any, items: list[Decided], archives: list[ArchiveRead]) -> None:
+        self.future, self.items, self.archives = future, items, archives
 
     def result(self) -> ResultBatch:
-        batch: ResultBatch = self.future.result()
-        batch.archives = self.archives
-        return batch
+        extracted = iter(cast(ResultBatch, self.future.result()).results)
+        results = [next(extracted) if isinstance(item, Page) else item for item in self.items]
+        return ResultBatch(results, self.archives)
+
+
+def _submit(items: list[Decided], archives: list[ArchiveRead], pool: LazyPool | None) -> _Decided | _Extracting:
+    """A batch's pages to extract, as one `extract-batch` task run; a batch of nothing else is
+    decided already and costs no task run."""
+    pages = [item for item in items if isinstance(item, Page)]
+    if not pages:
+        return _Decided(cast(list[PageResult], items), archives)
+    return _Extracting(extract_batch.submit(pages, pool), items, archives)
 
 
 class RunArticles:
@@ -187,10 +192,10 @@ class RunArticles:
 
 
 @task(name="load-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def load_batch_task(db: str, run_id: str, batch: ResultBatch, seen: RunArticles) -> LoadCounts:
+def load_batch_task(warehouse: Warehouse, run_id: str, batch: ResultBatch, seen: RunArticles) -> LoadCounts:
     # ``seen`` is only read here; the loader adds the batch's articles once the batch has committed,
     # so a retried batch counts against the same totals.
-    return load_results(db, run_id, batch.results, seen.translated, batch.archives)
+    return load_results(warehouse, run_id, batch.results, seen.translated, batch.archives)
 
 
 def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -206,34 +211,24 @@ def _batches(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
         yield batch
 
 
-def _make_pool(workers: int, known: frozenset[str]) -> ProcessPoolExecutor:
-    # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=init_worker,
-        initargs=(known,),
-    )
-
-
 def run_ingest(
+    warehouse: Warehouse,
     *,
     command: str,
     sources: str,
     items: Iterable[WorkItem],
     total: int | None,
-    db: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int | None = None,
     show_progress: bool = False,
-    lock_wait_seconds: float = 0.0,
     force: bool = False,
     source_stats: SourceStats | None = None,
     task_runner: str = "processes",
     max_bytes: int | None = None,
     not_regular: Sequence[str] = (),
 ) -> IngestSummary:
-    """Shared body of every ingest flow: any iterable of work items, any source.
+    """Shared body of every ingest flow: any iterable of work items, any source, into ``warehouse``
+    (opened by the caller: locked and migrated).
 
     ``force`` extracts pages even when their bytes were already extracted by this extractor version.
     With ``source_stats`` (kept current by the item generator) the progress bar counts bytes read and
@@ -243,71 +238,83 @@ def run_ingest(
     always stays here: the warehouse has one writer. A page file larger than ``max_bytes`` fails
     unread; ``not_regular`` are the paths the listing skipped (not regular files), for the ledger."""
     started = time.monotonic()
-    with ingest_lock(db, lock_wait_seconds), _StopSignals() as stop:
-        open_migrated(db)
-        run_id = str(uuid.uuid4())
-        with writer(db) as con:
-            runs.start_run(
-                con,
-                run_id,
-                command=command,
-                sources=sources,
-                flow_run_id=flow_run.get_id(),
-                extractor_version=versions.EXTRACTOR_VERSION,
-                files_not_regular=len(not_regular),
-            )
-            known = frozenset() if force else runs.known_page_hashes(con, versions.EXTRACTOR_VERSION)
-        workers = _choose_workers(workers, total, task_runner)
-        pool = LazyPool(workers, known) if workers > 1 and task_runner == "processes" else None
+    with _StopSignals() as stop:
+        run_id, known = _start_run(warehouse, command, sources, force, len(not_regular))
         summary = IngestSummary(
-            run_id=run_id, db=db, status="running", counts=LoadCounts(), not_regular=list(not_regular)
+            run_id=run_id, db=warehouse.path, status="running", counts=LoadCounts(), not_regular=list(not_regular)
         )
+        workers = _choose_workers(workers, total, task_runner)
+        pool = LazyPool(workers) if workers > 1 and task_runner == "processes" else None
         progress = Progress(total, source_stats) if show_progress else None
-        try:
-            in_flight: deque[Any] = deque()
-            loader = _Loader(db, run_id, summary, progress)
-            for batch in _batches(items, batch_size):
-                stop.raise_if_signalled()
-                archives = [item for item in batch if isinstance(item, ArchiveRead)]
-                # Read and hash here: pages this extractor version already made (and unreadable
-                # files) are decided at once, and a batch of nothing else costs no task run.
-                decided = [skip_known(item, known, max_bytes) for item in batch if not isinstance(item, ArchiveRead)]
-                results = [item for item in decided if isinstance(item, PageResult)]
-                if len(results) == len(decided):
-                    in_flight.append(_Decided(results, archives))
-                else:
-                    in_flight.append(_Extracting(extract_batch.submit(decided, KnownPages(known), pool), archives))
-                # An archive file read to its end is loaded before the next file is read: a run
-                # interrupted while reading it has recorded this one. On a cluster the files are
-                # scanned elsewhere and the newest file's extraction may overlap the next one's.
-                keep = (1 if task_runner == "dask" else 0) if archives else max(workers, 1)
-                while len(in_flight) > keep:
-                    loader.take(in_flight.popleft().result())
-            while in_flight:
-                stop.raise_if_signalled()
-                loader.take(in_flight.popleft().result())
-            stop.raise_if_signalled()
-            loader.flush()
-            summary.status = "completed"
-        except BaseException as exc:
-            stopped = stop.exception() if isinstance(exc, Exception) else None
-            summary.status, message = _ending(stopped or exc)
-            _finish(db, run_id, summary.status, message, source_stats)
-            if stopped is not None:  # an error Prefect made of the signal (its crash handling failing): the signal
-                raise stopped from exc
-            raise
-        finally:
-            if progress:
-                progress.close()
-            if pool:
-                pool.shutdown()
-        _finish(db, run_id, "completed", None, source_stats)
+        with pool or nullcontext(), closing(progress) if progress else nullcontext():
+            try:
+                loader = _Loader(warehouse, run_id, summary, progress)
+                decide = functools.partial(skip_known, known_pages=known, max_bytes=max_bytes)
+                _extract_and_load(_batches(items, batch_size), decide, pool, loader, stop, workers, task_runner)
+                summary.status = "completed"
+            except BaseException as exc:
+                stopped = stop.exception() if isinstance(exc, Exception) else None
+                summary.status, message = _ending(stopped or exc)
+                _finish(warehouse, run_id, summary.status, message, source_stats)
+                if stopped is not None:  # an error Prefect made of the signal (its crash handling failing): the signal
+                    raise stopped from exc
+                raise
+        _finish(warehouse, run_id, "completed", None, source_stats)
         if source_stats is not None:
             summary.source_counts = source_stats.ledger_counts()
             summary.kept_by_host = dict(source_stats.kept_by_host)
     summary.seconds = time.monotonic() - started
     publish_summary(summary)
     return summary
+
+
+def _start_run(
+    warehouse: Warehouse, command: str, sources: str, force: bool, files_not_regular: int
+) -> tuple[str, frozenset[str]]:
+    """The run's id and ledger row, and the hashes of the pages it need not extract: those this
+    extractor version already made (none when ``force``)."""
+    run_id = str(uuid.uuid4())
+    with writer(warehouse) as con:
+        runs.start_run(
+            con,
+            run_id,
+            command=command,
+            sources=sources,
+            flow_run_id=flow_run.get_id(),
+            extractor_version=versions.EXTRACTOR_VERSION,
+            files_not_regular=files_not_regular,
+        )
+        known = frozenset() if force else runs.known_page_hashes(con, versions.EXTRACTOR_VERSION)
+    return run_id, known
+
+
+def _extract_and_load(
+    batches: Iterable[list[WorkItem]],
+    decide: Callable[[WorkItem], Decided],
+    pool: LazyPool | None,
+    loader: _Loader,
+    stop: _StopSignals,
+    workers: int,
+    task_runner: str,
+) -> None:
+    """Each batch decided here (``decide``: a page read and hashed, skipped if already made, failed if
+    unreadable), its other pages extracted while earlier batches load, every batch loaded in order."""
+    in_flight: deque[_Decided | _Extracting] = deque()
+    for batch in batches:
+        stop.raise_if_signalled()
+        archives = [item for item in batch if isinstance(item, ArchiveRead)]
+        in_flight.append(_submit([decide(item) for item in batch if not isinstance(item, ArchiveRead)], archives, pool))
+        # An archive file read to its end is loaded before the next file is read: a run
+        # interrupted while reading it has recorded this one. On a cluster the files are
+        # scanned elsewhere and the newest file's extraction may overlap the next one's.
+        keep = (1 if task_runner == "dask" else 0) if archives else max(workers, 1)
+        while len(in_flight) > keep:
+            loader.take(in_flight.popleft().result())
+    while in_flight:
+        stop.raise_if_signalled()
+        loader.take(in_flight.popleft().result())
+    stop.raise_if_signalled()
+    loader.flush()
 
 
 class _StopSignals:
@@ -387,8 +394,8 @@ class _Loader:
     skipped as unchanged are held and loaded together, up to ``_DEFERRED_SKIPS`` pages at a time: on
     a re-run over unchanged pages a task run and a warehouse open per batch would be most of the run."""
 
-    def __init__(self, db: str, run_id: str, summary: IngestSummary, progress: Progress | None) -> None:
-        self.db, self.run_id, self.summary, self.progress = db, run_id, summary, progress
+    def __init__(self, warehouse: Warehouse, run_id: str, summary: IngestSummary, progress: Progress | None) -> None:
+        self.warehouse, self.run_id, self.summary, self.progress = warehouse, run_id, summary, progress
         self.pending: list[PageResult] = []
         self.seen = RunArticles()
 
@@ -411,15 +418,17 @@ class _Loader:
             self._load(ResultBatch(pending))
 
     def _load(self, batch: ResultBatch) -> None:
-        counts = load_batch_task(self.db, self.run_id, batch, self.seen)
+        counts = load_batch_task(self.warehouse, self.run_id, batch, self.seen)
         self.seen.translated.update(counts.translation_seen)
         self.summary.counts.add(counts)
         self.summary.failures.extend((r.source, r.stage or "", r.reason or "") for r in batch.results if r.failed)
 
 
-def _finish(db: str, run_id: str, status: str, message: str | None, source_stats: SourceStats | None = None) -> None:
+def _finish(
+    warehouse: Warehouse, run_id: str, status: str, message: str | None, source_stats: SourceStats | None = None
+) -> None:
     try:
-        with writer(db) as con:
+        with writer(warehouse) as con:
             if source_stats is not None:
                 runs.set_source_counts(con, run_id, source_stats)
             runs.finish_run(con, run_id, status, message)

@@ -1,11 +1,14 @@
 """The ingest-pages flow: saved pages (files, folders) and web archives (WARC files on disk, by URL or
 from a path list) into the warehouse.
 
-The flow only orchestrates: it lists the sources, leaves out the archive files an earlier run read to
-their end, and hands the work items to the engine (`flows/engine.py`), which batches, extracts and
-loads them. Archives are scanned in the flow's process, one after another, streaming (memory stays
-flat); with the Dask task runner each archive file is a `scan-archive` task run on a worker, which
-sends back only what it kept (in a CC-NEWS file, a handful of BreakNews pages).
+The work is a plain function, `ingest_pages_into`, given the opened warehouse: it lists the sources,
+leaves out the archive files an earlier run read to their end, and hands the work items to the engine
+(`flows/engine.py`), which batches, extracts and loads them. The `ingest-pages` flow is a thin layer
+over it: its parameters (the warehouse as its path) are what Prefect records of a run.
+
+Archives are scanned in the flow's process, one after another, streaming (memory stays flat); with
+the Dask task runner each archive file is a `scan-archive` task run on a worker, which sends back
+only what it kept (in a CC-NEWS file, a handful of BreakNews pages).
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.http import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items, read_warc_list
 from breaknews.tasks.remote import is_remote
 from breaknews.tasks.warc import ArchiveScan, HostFilter, scan_archive
 from breaknews.warehouse import runs
-from breaknews.warehouse.connect import connect, resolve_db_path
-from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.handle import Warehouse, writing
 from breaknews.warehouse.models import PageResult, SourceStats, WorkItem
 
 
@@ -49,11 +52,45 @@ def scan_archive_task(location: str, hosts: HostFilter, max_bytes: int, fetch: F
 @quiet_failure
 def ingest_pages(
     paths: list[str],
-    db: str | None = None,
+    db: str | Warehouse | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int | None = None,
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
+    hosts: list[str] | None = None,
+    task_runner: str = "processes",
+    warc_lists: Sequence[str] = (),
+    warc_base: str | None = None,
+    fetch: FetchConfig | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    rescan: bool = False,
+) -> IngestSummary:
+    """`ingest_pages_into` as a flow run, into ``db``: the warehouse the caller holds, or a path
+    opened (locked, waiting up to ``lock_wait_seconds``, and migrated) for the run."""
+    with writing(db, lock_wait_seconds) as warehouse:
+        return ingest_pages_into(
+            warehouse,
+            paths,
+            batch_size=batch_size,
+            workers=workers,
+            show_progress=show_progress,
+            hosts=hosts,
+            task_runner=task_runner,
+            warc_lists=warc_lists,
+            warc_base=warc_base,
+            fetch=fetch,
+            max_bytes=max_bytes,
+            rescan=rescan,
+        )
+
+
+def ingest_pages_into(
+    warehouse: Warehouse,
+    paths: list[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
     hosts: list[str] | None = None,
     task_runner: str = "processes",
     warc_lists: Sequence[str] = (),
@@ -67,7 +104,6 @@ def ingest_pages(
     the archived pages of ``hosts`` (default: the BreakNews hosts). Archive files an earlier run read
     to their end with the same hosts are left out unless ``rescan``. A page file larger than
     ``max_bytes`` fails unread, and so does an archive record larger than that."""
-    db_file = str(resolve_db_path(db))
     files, not_regular = list_pages([p for p in paths if not is_remote(p)])
     pages = [f for f in files if not is_warc_path(f)]
     from_lists = (read_warc_list(listed, warc_base, fetch) for listed in warc_lists)
@@ -82,7 +118,7 @@ def ingest_pages(
         host_filter = HostFilter(tuple(hosts or ()))
         stats = SourceStats()
         if not rescan:
-            archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
+            archives, stats.archives_skipped = _not_read_yet(warehouse, archives, host_filter.key)
         stats.bytes_total = sum(_size(f) for f in [*pages, *archives] if not is_remote(f))
         if task_runner == "dask":
             items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats))
@@ -90,15 +126,14 @@ def ingest_pages(
             items = iter_work_items([*pages, *archives], host_filter, stats, max_bytes=max_bytes, fetch=fetch)
         total = None
     return run_ingest(
+        warehouse,
         command="ingest",
         sources=sources,
         items=items,
         total=total,
-        db=db_file,
         batch_size=batch_size,
         workers=workers,
         show_progress=show_progress,
-        lock_wait_seconds=lock_wait_seconds,
         source_stats=stats,
         task_runner=task_runner,
         max_bytes=max_bytes,
@@ -106,11 +141,10 @@ def ingest_pages(
     )
 
 
-def _not_read_yet(db: str, archives: list[str], hosts: str) -> tuple[list[str], int]:
+def _not_read_yet(warehouse: Warehouse, archives: list[str], hosts: str) -> tuple[list[str], int]:
     """The archive files no earlier run read to its end with this host filter (a local file whose
     size changed since is read again), and how many were left out."""
-    open_migrated(db)
-    with connect(db, read_only=True, wait_seconds=30.0) as con:
+    with connect(warehouse, read_only=True, wait_seconds=30.0) as con:
         done = runs.archives_read(con, hosts)
     todo = []
     for location in archives:
@@ -171,4 +205,4 @@ def _size(path: str) -> int:
         return 0
 
 
-__all__ = ["IngestSummary", "ingest_pages", "list_pages"]
+__all__ = ["IngestSummary", "ingest_pages", "ingest_pages_into", "list_pages"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from breaknews.tasks.align import align_article
-from breaknews.warehouse.connect import ingest_lock, writer
-from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.connect import writer
+from breaknews.warehouse.handle import Warehouse
 from breaknews.warehouse.models import ParagraphPair
 from breaknews.warehouse.realign import StoredText, replace_all_pairs
 
@@ -20,8 +20,7 @@ def _pairs(text: StoredText) -> Sequence[ParagraphPair]:
     return align_article(text.paragraphs_ko, text.paragraphs_en, text.captions, text.title_ko, text.title_en)
 
 
-def realign(db: str) -> tuple[int, int]:
+def realign(warehouse: Warehouse) -> tuple[int, int]:
     """Returns (translated articles, pairs written)."""
-    open_migrated(db)
-    with ingest_lock(db), writer(db) as con:
+    with writer(warehouse) as con:
         return replace_all_pairs(con, _pairs)

@@ -2,6 +2,8 @@
 
 Users get parser fixes without re-crawling. By default only pages last processed by an older
 extractor version are re-read (plus pages that failed under one); ``everything`` re-reads all.
+The work is `reextract_pages_in`, given the opened warehouse; the `reextract-pages` flow is a thin
+layer over it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from prefect import flow
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks import versions
 from breaknews.tasks.identify import site_article_ref
-from breaknews.warehouse.connect import connect, resolve_db_path
-from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.handle import Warehouse, writing
 from breaknews.warehouse.models import Page
 from breaknews.warehouse.stored import reextract_candidates, stored_pages
 
 
-def _stored_page_items(db: str, shas: list[str], batch_size: int) -> Iterator[Page]:
+def _stored_page_items(warehouse: Warehouse, shas: list[str], batch_size: int) -> Iterator[Page]:
     # A short read per batch: the loader needs the file between batches, and so do readers.
     for start in range(0, len(shas), batch_size):
-        con = connect(db, wait_seconds=30.0)
+        con = connect(warehouse, wait_seconds=30.0)
         try:
             pages = stored_pages(con, shas[start : start + batch_size])
         finally:
@@ -41,25 +43,42 @@ def _as_fetched(page: Page) -> Page:
 @flow(name="reextract-pages", validate_parameters=False)
 @quiet_failure
 def reextract_pages(
-    db: str | None = None,
+    db: str | Warehouse | None = None,
+    everything: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
+    lock_wait_seconds: float = 0.0,
+) -> IngestSummary:
+    """`reextract_pages_in` as a flow run, in ``db``: the warehouse the caller holds, or a path opened
+    (locked, waiting up to ``lock_wait_seconds``, and migrated) for the run."""
+    with writing(db, lock_wait_seconds) as warehouse:
+        return reextract_pages_in(
+            warehouse, everything=everything, batch_size=batch_size, workers=workers, show_progress=show_progress
+        )
+
+
+def reextract_pages_in(
+    warehouse: Warehouse,
+    *,
     everything: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int | None = None,
     show_progress: bool = False,
 ) -> IngestSummary:
-    path = str(resolve_db_path(db))
-    open_migrated(path)
-    con = connect(path, wait_seconds=30.0)
+    """Re-extract the stored raw pages the current extractor has not made (``everything``: all of
+    them), through the same engine and loader as an ingest."""
+    con = connect(warehouse, wait_seconds=30.0)
     try:
         shas = reextract_candidates(con, versions.EXTRACTOR_VERSION, everything)
     finally:
         con.close()
     return run_ingest(
+        warehouse,
         command="reextract",
         sources=f"raw_pages ({'all' if everything else 'stale'}; extractor {versions.EXTRACTOR_VERSION})",
-        items=_stored_page_items(path, shas, batch_size),
+        items=_stored_page_items(warehouse, shas, batch_size),
         total=len(shas),
-        db=path,
         batch_size=batch_size,
         workers=workers,
         show_progress=show_progress,

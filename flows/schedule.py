@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import inspect
 import json
 import os
 import re
@@ -39,10 +38,11 @@ from filelock import FileLock, Timeout
 from prefect import flow, get_run_logger
 
 from breaknews.flows.engine import IngestSummary, quiet_failure
-from breaknews.flows.ingest import ingest_pages
+from breaknews.flows.ingest import ingest_pages_into
 from breaknews.warehouse import runs as ledger
 from breaknews.warehouse.connect import ingest_lock, writer
 from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
+from breaknews.warehouse.handle import open_warehouse
 
 KOREA = "Asia/Seoul"
 DEFAULT_CRON = "*/30 * * * *"
@@ -63,30 +63,28 @@ def scheduled_ingest(
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
 ) -> IngestSummary | None:
     """One scheduled ingest of the live site (and/or saved pages). Parameters are plain JSON values,
-    as a Prefect deployment stores them. If another process holds the warehouse past the wait, the
-    run is skipped."""
-    from breaknews.tasks.fetch import FetchConfig
+    as a Prefect deployment stores them. The run is a process of its own, so it opens the warehouse
+    itself; if another process holds it past the wait, the run is skipped."""
+    from breaknews.tasks.http import FetchConfig
 
     config = FetchConfig(**(fetch or {}))
     try:
-        if site or feeds:
-            from breaknews.flows.site import ingest_site
-            from breaknews.tasks.identify import DEFAULT_LIST_PAGES
+        with open_warehouse(db, lock_wait_seconds) as warehouse:
+            if site or feeds:
+                from breaknews.flows.site import ingest_site_into
+                from breaknews.tasks.identify import DEFAULT_LIST_PAGES
 
-            # The flows' bodies, not subflows: one flow run per scheduled run.
-            return inspect.unwrap(ingest_site.fn)(
-                site=site,
-                feeds=feeds or [],
-                paths=paths or [],
-                db=db,
-                list_pages_limit=DEFAULT_LIST_PAGES if list_pages is None else list_pages,
-                refresh=refresh,
-                config=config,
-                lock_wait_seconds=lock_wait_seconds,
-            )
-        return inspect.unwrap(ingest_pages.fn)(
-            paths=paths or [], db=db, lock_wait_seconds=lock_wait_seconds, max_bytes=config.max_bytes
-        )
+                # The plain functions, not the flows: one flow run per scheduled run, no subflows.
+                return ingest_site_into(
+                    warehouse,
+                    site=site,
+                    feeds=feeds or [],
+                    paths=paths or [],
+                    list_pages_limit=DEFAULT_LIST_PAGES if list_pages is None else list_pages,
+                    refresh=refresh,
+                    config=config,
+                )
+            return ingest_pages_into(warehouse, paths or [], max_bytes=config.max_bytes)
     except WarehouseBusyError as exc:
         get_run_logger().warning("skipped: %s", exc)
         return None

@@ -1,5 +1,6 @@
 """Live ingestion: discover articles on the site (feed + list pages), fetch the ones not yet stored,
-and feed them, with saved files if any, to the shared `run_ingest`.
+and feed them, with saved files if any, to the shared `run_ingest`. The work is `ingest_site_into`,
+given the opened warehouse; the `ingest-site` flow is a thin layer over it.
 
 Fetching is async (httpx) inside a few Prefect tasks: one `discover` task, then one `fetch-batch` task
 per batch of URLs. Two batches are in flight at a time on the fetcher's shared per-host limits, so
@@ -21,10 +22,11 @@ from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_fail
 from breaknews.flows.ingest import list_pages
 from breaknews.tasks.decode import charset_from_content_type
 from breaknews.tasks.discover import Discovery, Target, article_target, discover
-from breaknews.tasks.fetch import FetchConfig, Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from breaknews.tasks.fetch import Fetched, FetchOutcome, FetchStats, NotModified, SiteFetcher, Validators
+from breaknews.tasks.http import FetchConfig
 from breaknews.tasks.identify import DEFAULT_LIST_PAGES, ArticleRef
-from breaknews.warehouse.connect import connect, resolve_db_path
-from breaknews.warehouse.migrate import open_migrated
+from breaknews.warehouse.connect import connect
+from breaknews.warehouse.handle import Warehouse, writing
 from breaknews.warehouse.models import Page, PageResult, WorkItem
 from breaknews.warehouse.stored import StoredArticle, stored_articles
 
@@ -71,9 +73,8 @@ def _named_jobs(urls: Sequence[str]) -> list[_Job]:
     return jobs
 
 
-def _stored(db: str, ids: list[str]) -> dict[str, StoredArticle]:
-    open_migrated(db)
-    with connect(db, read_only=True, wait_seconds=30.0) as con:
+def _stored(warehouse: Warehouse, ids: list[str]) -> dict[str, StoredArticle]:
+    with connect(warehouse, read_only=True, wait_seconds=30.0) as con:
         return stored_articles(con, ids)
 
 
@@ -151,7 +152,7 @@ def ingest_site(
     feeds: Sequence[str] = (),
     urls: Sequence[str] = (),
     paths: Sequence[str] = (),
-    db: str | None = None,
+    db: str | Warehouse | None = None,
     list_pages_limit: int = DEFAULT_LIST_PAGES,
     refresh: bool = False,
     config: FetchConfig | None = None,
@@ -161,8 +162,41 @@ def ingest_site(
     show_progress: bool = False,
     lock_wait_seconds: float = 0.0,
 ) -> SiteSummary:
+    """`ingest_site_into` as a flow run, into ``db``: the warehouse the caller holds, or a path opened
+    (locked, waiting up to ``lock_wait_seconds``, and migrated) for the run."""
+    with writing(db, lock_wait_seconds) as warehouse:
+        return ingest_site_into(
+            warehouse,
+            site=site,
+            feeds=feeds,
+            urls=urls,
+            paths=paths,
+            list_pages_limit=list_pages_limit,
+            refresh=refresh,
+            config=config,
+            batch_size=batch_size,
+            fetch_batch_size=fetch_batch_size,
+            workers=workers,
+            show_progress=show_progress,
+        )
+
+
+def ingest_site_into(
+    warehouse: Warehouse,
+    *,
+    site: str | None = None,
+    feeds: Sequence[str] = (),
+    urls: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    list_pages_limit: int = DEFAULT_LIST_PAGES,
+    refresh: bool = False,
+    config: FetchConfig | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    fetch_batch_size: int = FETCH_BATCH_SIZE,
+    workers: int | None = None,
+    show_progress: bool = False,
+) -> SiteSummary:
     """Ingest new articles from the live site (``site``), feeds, named article URLs and saved pages."""
-    db_file = str(resolve_db_path(db))
     files, not_regular = list_pages(list(paths)) if paths else ([], [])
     allowed = [u for u in (site, *feeds, *urls) if u]
     with SiteFetcher(allowed, config) as fetcher:
@@ -170,18 +204,17 @@ def ingest_site(
         jobs = [_Job(t.url, t.ref) for t in found.targets]
         seen = {job.article_id for job in jobs}
         jobs += [job for job in _named_jobs(urls) if job.article_id is None or job.article_id not in seen]
-        stored = _stored(db_file, [job.article_id for job in jobs if job.article_id])
+        stored = _stored(warehouse, [job.article_id for job in jobs if job.article_id])
         box = {"not_fetched": 0}
         summary = run_ingest(
+            warehouse,
             command="ingest",
             sources=" ".join([*(["--site " + site] if site else []), *(f"--feed {f}" for f in feeds), *urls, *paths]),
             items=_work_items(files, found, jobs, stored, refresh, fetcher, box, fetch_batch_size),
             total=len(files) + len(found.failures) + len(jobs),
-            db=db_file,
             batch_size=batch_size,
             workers=workers,
             show_progress=show_progress,
-            lock_wait_seconds=lock_wait_seconds,
             max_bytes=(config or FetchConfig()).max_bytes,
             not_regular=not_regular,
         )
@@ -194,4 +227,4 @@ def ingest_site(
         )
 
 
-__all__ = ["SiteSummary", "ingest_site"]
+__all__ = ["SiteSummary", "ingest_site", "ingest_site_into"]

@@ -12,6 +12,7 @@ version and the operator's contact, robots.txt read once per host and obeyed, an
 Robustness: connect/read/total timeouts; retries with exponential backoff and full jitter on
 connection errors, timeouts, 429 and 5xx; a body-size cap enforced while streaming (a huge page is cut
 off at the cap, not downloaded); redirects followed by hand, only within the site's host family.
+Retries, backoff, Retry-After, redirects and the rate limit are the shared HTTP policy (`http.py`).
 Every outcome is a value, never an exception, and its type says what happened: `Fetched`,
 `NotModified`, or a `FetchFailed` subclass (`HttpError` with its status, `Unreachable` when no
 connection could be made at all, `RobotsDenied`, `TooLarge`, `OffSite`); nothing is classified by
@@ -22,74 +23,30 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import random
 import threading
-import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from protego import Protego
 
+from breaknews.tasks.http import (
+    AGENT,
+    MAX_REDIRECTS,
+    TOO_MANY_REDIRECTS,
+    FetchConfig,
+    HttpPolicy,
+    Pacing,
+    Redirect,
+    RetryLater,
+    status_label,
+)
 from breaknews.tasks.identify import family_key
 
 T = TypeVar("T")
-
-ROBOTS_AGENT = "breaknews"
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-# What both fetchers (pages here, archive streams in `remote.py`) follow, retry and say.
-MAX_REDIRECTS = 5
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-def status_label(response: httpx.Response) -> str:
-    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-
-
-def after_tries(last: str, tries: int) -> str:
-    return f"{last} (after {tries} {'try' if tries == 1 else 'tries'})"
-
-
-def wait_refused(label: str, retry_after: float) -> str:
-    return f"{label}; asked to wait {retry_after:.0f} s, more than allowed"
-
-
-def package_version() -> str:
-    try:
-        return version("breaknews")
-    except PackageNotFoundError:  # running from a checkout that was never installed
-        return "0"
-
-
-def user_agent(contact: str | None) -> str:
-    """``breaknews/0.1.0 (+https://example.org/contact)``: who we are and how to reach the operator."""
-    base = f"{ROBOTS_AGENT}/{package_version()} (Korean-English news archiver"
-    return f"{base}; +{contact})" if contact else f"{base})"
-
-
-@dataclass(frozen=True)
-class FetchConfig:
-    concurrency: int = 4  # requests in flight per host
-    rate: float = 2.0  # request starts per second per host; 0 = no limit
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0  # one attempt, headers to last byte
-    # An archive stream (hours for a CC-NEWS file) has no total timeout; instead it must average this many
-    # bytes per second over every `total_timeout` seconds, or it counts as broken (resumed, then failed).
-    min_rate: float = 8 * 1024
-    retries: int = 3  # further attempts after the first
-    backoff_base: float = 1.0  # first retry waits up to this long, doubling each time (full jitter)
-    backoff_max: float = 60.0
-    max_retry_after: float = 300.0  # a longer Retry-After is not waited for: the URL fails
-    max_bytes: int = DEFAULT_MAX_BYTES
-    contact: str | None = None
-    obey_robots: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,20 +115,6 @@ FetchOutcome = Fetched | NotModified | FetchFailed
 
 
 @dataclass(frozen=True)
-class _Redirect:
-    location: str
-
-
-@dataclass(frozen=True)
-class _Retry:
-    """An answer worth another attempt (429, 5xx): its status, the Retry-After it asked for, a label."""
-
-    status: int
-    retry_after: float | None
-    label: str
-
-
-@dataclass(frozen=True)
 class Validators:
     """What we know of a stored page, for a conditional request."""
 
@@ -196,10 +139,7 @@ class _TooLarge(Exception):
 @dataclass
 class _Host:
     semaphore: asyncio.Semaphore
-    interval: float
-    next_start: float = 0.0
-    paused_until: float = 0.0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    interval: float  # seconds between request starts: the configured rate's, or the Crawl-delay's
     robots: Protego | None = None
     robots_failure: FetchFailed | None = None  # set when the host may not be crawled at all
     robots_loaded: bool = False
@@ -214,6 +154,8 @@ class SiteFetcher:
         """``allowed``: URLs whose host families may be contacted (the site, a feed, named articles)."""
         self.config = config or FetchConfig()
         self.allowed = {family_key(url) for url in allowed}
+        # Redirects may go anywhere the fetcher may: within the site's host families.
+        self.policy = HttpPolicy(self.config, follows=lambda _origin, target: self.is_allowed(target), pacing=Pacing())
         self.stats = FetchStats()
         self._hosts: dict[str, _Host] = {}
         self._loop = asyncio.new_event_loop()
@@ -232,11 +174,8 @@ class SiteFetcher:
     async def _open(self) -> None:
         c = self.config
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent(c.contact), "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(c.read_timeout, connect=c.connect_timeout),
             limits=httpx.Limits(max_connections=max(c.concurrency * 4, 8), max_keepalive_connections=c.concurrency * 2),
-            follow_redirects=False,  # we follow them ourselves, checking each hop's host
-            trust_env=False,  # no proxies from the environment: requests go to the site and nowhere else
+            **self.policy.client_options(accept_encoding="gzip, deflate"),
         )
 
     def close(self) -> None:
@@ -281,21 +220,15 @@ class SiteFetcher:
     def _host(self, host: str) -> _Host:
         state = self._hosts.get(host)
         if state is None:
-            interval = 1.0 / self.config.rate if self.config.rate > 0 else 0.0
-            state = _Host(asyncio.Semaphore(self.config.concurrency), interval)
+            state = _Host(asyncio.Semaphore(self.config.concurrency), self.policy.interval)
             self._hosts[host] = state
         return state
 
-    async def _wait_turn(self, host: _Host) -> None:
+    async def _wait_turn(self, url: str, host: _Host) -> None:
         """Space request starts by the host's interval, and honour a pause a Retry-After asked for."""
-        if not host.interval and not host.paused_until:
-            return  # no rate limit and no pause asked for: skip the lock
-        async with host.lock:
-            now = time.monotonic()
-            start = max(now, host.next_start, host.paused_until)
-            host.next_start = start + host.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        wait = self.policy.pacing.turn(url, host.interval)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def robots_verdict(self, url: str) -> FetchFailed | None:
         """None when robots.txt lets us fetch ``url``, else the failure to record for it."""
@@ -309,15 +242,15 @@ class SiteFetcher:
                 host.robots_loaded = True
         if host.robots_failure:
             return replace(host.robots_failure, url=url)
-        if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_AGENT):
-            return RobotsDenied(url, f"robots.txt of {parts.netloc} disallows {parts.path or '/'} for {ROBOTS_AGENT}")
+        if host.robots is not None and not host.robots.can_fetch(url, AGENT):
+            return RobotsDenied(url, f"robots.txt of {parts.netloc} disallows {parts.path or '/'} for {AGENT}")
         return None
 
     async def _load_robots(self, scheme: str, netloc: str, host: _Host) -> None:
         outcome = await self._get(f"{scheme}://{netloc}/robots.txt", None, check_robots=False)
         if isinstance(outcome, Fetched):
             host.robots = Protego.parse(outcome.content.decode("utf-8", "replace"))
-            delay = host.robots.crawl_delay(ROBOTS_AGENT)
+            delay = host.robots.crawl_delay(AGENT)
             if delay and delay > host.interval:
                 host.interval = float(delay)  # the site asked us to go slower than --rate
         elif isinstance(outcome, Unreachable):
@@ -346,22 +279,22 @@ class SiteFetcher:
         return outcome
 
     async def _get(self, url: str, validators: Validators | None, *, check_robots: bool) -> FetchOutcome:
-        current = url
+        current, allowed = url, self.is_allowed(url)
         for _ in range(MAX_REDIRECTS + 1):
-            if not self.is_allowed(current):
+            if not allowed:
                 return OffSite(url, f"refused to leave the site: {current} is on another host")
             if check_robots:
                 verdict = await self.robots_verdict(current)
                 if verdict:
                     return replace(verdict, url=url)
             outcome = await self._attempts(url, current, validators)
-            if isinstance(outcome, _Redirect):
-                current = outcome.location
+            if isinstance(outcome, Redirect):
+                current, allowed = outcome.target, self.policy.may_follow(url, outcome.target)
                 continue
             return outcome
-        return FetchFailed(url, f"more than {MAX_REDIRECTS} redirects")
+        return FetchFailed(url, TOO_MANY_REDIRECTS)
 
-    async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | _Redirect:
+    async def _attempts(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | Redirect:
         # The slot is held through the backoff too: a struggling host gets no more than `concurrency`
         # requests (and their retries) at a time, and requests queued behind a dead host fail fast.
         host = self._host(urlsplit(current).netloc)
@@ -375,47 +308,49 @@ class SiteFetcher:
 
     async def _retrying(
         self, url: str, current: str, validators: Validators | None, host: _Host
-    ) -> FetchOutcome | _Redirect:
+    ) -> FetchOutcome | Redirect:
         c = self.config
-        last = "no attempt made"
+        attempts = self.policy.attempts()
         last_status: int | None = None
         connected = False
-        for attempt in range(c.retries + 1):
-            if attempt:
+        while True:
+            if attempts.made:
                 self.stats.retries += 1
-            retry_after: float | None = None
             try:
-                await self._wait_turn(host)
+                await self._wait_turn(current, host)
                 self.stats.requests += 1
                 async with asyncio.timeout(c.total_timeout):
                     result = await self._once(url, current, validators)
                 connected = True
-                if not isinstance(result, _Retry):
+                if not isinstance(result, RetryLater):
                     return result
-                retry_after, last, last_status = result.retry_after, result.label, result.status
-                if retry_after is not None and retry_after > c.max_retry_after:
-                    return HttpError(url, wait_refused(last, retry_after), status=result.status)
-                if retry_after is not None:  # every request to the host waits, not only this one
-                    host.paused_until = max(host.paused_until, time.monotonic() + retry_after)
+                refused = self.policy.refusal(result)
+                if refused:
+                    return HttpError(url, refused, status=result.status)
+                if result.retry_after is not None:  # every request to the host waits, not only this one
+                    self.policy.pacing.pause(current, result.retry_after)
+                wait, last_status = attempts.failed(result.label, result.retry_after), result.status
             except _TooLarge as exc:
                 return TooLarge(url, str(exc))
             except (TimeoutError, httpx.TimeoutException) as exc:
                 connected = connected or not isinstance(exc, httpx.ConnectTimeout)
-                last, last_status = f"timed out ({_timeout_kind(exc, c)})", None
+                wait, last_status = attempts.failed(f"timed out ({_timeout_kind(exc, c)})"), None
             except httpx.TransportError as exc:
                 connected = connected or not isinstance(exc, httpx.ConnectError)
-                last, last_status = f"connection failed: {type(exc).__name__}: {exc or 'no detail'}", None
-            if attempt < c.retries:
-                await asyncio.sleep(backoff_seconds(c, attempt, retry_after))
-        tries = c.retries + 1
-        reason = after_tries(last, tries)
+                wait = attempts.failed(f"connection failed: {type(exc).__name__}: {exc or 'no detail'}")
+                last_status = None
+            if wait is None:
+                break
+            await asyncio.sleep(wait)
         if not connected:
-            return Unreachable(url, f"site unreachable: {reason}")
+            return Unreachable(url, f"site unreachable: {attempts.reason}")
         if last_status is not None:
-            return HttpError(url, reason, status=last_status)
-        return FetchFailed(url, reason)
+            return HttpError(url, attempts.reason, status=last_status)
+        return FetchFailed(url, attempts.reason)
 
-    async def _once(self, url: str, current: str, validators: Validators | None) -> FetchOutcome | _Redirect | _Retry:
+    async def _once(
+        self, url: str, current: str, validators: Validators | None
+    ) -> FetchOutcome | Redirect | RetryLater:
         """One request: an outcome, a redirect to follow, or an answer worth retrying."""
         assert self._client is not None
         headers = {}
@@ -425,15 +360,13 @@ class SiteFetcher:
             headers["If-Modified-Since"] = validators.last_modified
         async with self._client.stream("GET", current, headers=headers) as response:
             status = response.status_code
-            label = status_label(response)
-            if status in REDIRECT_STATUSES and "location" in response.headers:
-                return _Redirect(urljoin(current, response.headers["location"]))
+            verdict = self.policy.judge(response, current)
+            if verdict is not None:
+                return verdict
             if status == 304:
                 return NotModified(url)
-            if status in RETRY_STATUSES:
-                return _Retry(status, retry_after_seconds(response.headers.get("retry-after")), label)
             if status != 200:
-                return HttpError(url, label, status=status)
+                return HttpError(url, status_label(response), status=status)
             content = await self._read_capped(response)
         return Fetched(
             url=url,
@@ -478,29 +411,6 @@ def _decompress_capped(raw: bytes, encoding: str, cap: int) -> bytes:
     if len(out) > cap:  # a compression bomb
         raise _TooLarge(f"page too large: more than {cap:,} bytes once decompressed, cut off")
     return out
-
-
-def backoff_seconds(config: FetchConfig, attempt: int, retry_after: float | None = None) -> float:
-    """How long to wait before retry ``attempt + 1``: exponential backoff with full jitter, and never
-    less than a Retry-After the server asked for."""
-    backoff = random.uniform(0, min(config.backoff_max, config.backoff_base * 2**attempt))
-    return max(backoff, retry_after or 0.0)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After in seconds, from delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _timeout_kind(exc: BaseException, config: FetchConfig) -> str:

@@ -38,12 +38,10 @@ def page_sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def process_page(page: Page, known_pages: Collection[str] = ()) -> PageResult:
-    """Turn one page into an article or a recorded failure. Pages whose bytes are in
-    ``known_pages`` (already extracted by this extractor version) are skipped unread."""
+def process_page(page: Page) -> PageResult:
+    """Turn one page into an article or a recorded failure. (Whether a page needs it at all is the
+    caller's question: see `skip_known`.)"""
     sha = page_sha256(page.content)
-    if sha in known_pages:
-        return PageResult(source=page.source, page_sha256=sha, skipped=True, url=page.url)
     stored = StoredPage(
         page_sha256=sha,
         source=page.source,
@@ -188,12 +186,12 @@ def _captions(split: SplitResult) -> tuple[Caption, ...]:
     return tuple(captions)
 
 
-def process_item(item: PageItem, known_pages: Collection[str] = (), max_bytes: int | None = None) -> PageResult:
-    """A work item is a file path (read here, in the worker; larger than ``max_bytes`` it fails
+def process_item(item: PageItem, max_bytes: int | None = None) -> PageResult:
+    """A work item through every stage: a file path (read here; larger than ``max_bytes`` it fails
     unread), a Page already fetched, or a PageResult that an upstream stage (fetch, archive reading)
     already decided, passed through."""
     page = _as_page(item, max_bytes)
-    return page if isinstance(page, PageResult) else process_page(page, known_pages)
+    return page if isinstance(page, PageResult) else process_page(page)
 
 
 def _as_page(item: PageItem, max_bytes: int | None = None) -> Page | PageResult:
@@ -208,10 +206,11 @@ def _as_page(item: PageItem, max_bytes: int | None = None) -> Page | PageResult:
     return item
 
 
-def skip_known(item: PageItem, known_pages: Collection[str], max_bytes: int | None = None) -> PageItem:
-    """Read and hash an item here, before any worker sees it: a page already extracted by this
-    version (or an unreadable or oversized file) is decided at once, so an unchanged re-run needs no
-    workers at all. Returns a PageResult when decided, else the Page (bytes read) to extract."""
+def skip_known(item: PageItem, known_pages: Collection[str], max_bytes: int | None = None) -> Page | PageResult:
+    """Read and hash an item where the run is orchestrated, before any worker sees it: a page already
+    extracted by this version (or an unreadable or oversized file) is decided at once, so an unchanged
+    re-run needs no workers at all and workers get only pages to extract. Returns a PageResult when
+    decided, else the Page (bytes read) to extract."""
     page = _as_page(item, max_bytes)
     if isinstance(page, PageResult):
         return page
@@ -219,16 +218,3 @@ def skip_known(item: PageItem, known_pages: Collection[str], max_bytes: int | No
     if sha in known_pages:
         return PageResult(source=page.source, page_sha256=sha, skipped=True, url=page.url)
     return page
-
-
-# Worker processes get the run's known page hashes once, at start, instead of with every batch.
-_worker_known: frozenset[str] = frozenset()
-
-
-def init_worker(known_pages: frozenset[str]) -> None:
-    global _worker_known
-    _worker_known = known_pages
-
-
-def process_item_in_worker(item: PageItem) -> PageResult:
-    return process_item(item, _worker_known)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from breaknews.tasks.errors import ReadError
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.http import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.remote import RemoteFileError, is_remote, read_remote
 from breaknews.warehouse.errors import BreaknewsError, UsageError
 from breaknews.warehouse.models import Page, SourceStats, WorkItem

@@ -1,14 +1,17 @@
 """Read (stage 1), remote files: a WARC file (or a list of them) streamed over HTTP, never written to disk.
 
 `RemoteFile` is a file object over one URL that the WARC reader pulls from as it parses: bytes arrive as
-they are read, so a 1 GB CC-NEWS file costs a window of memory, not a download. It is as polite and
-as persistent as the live fetcher (`tasks/fetch.py`), with the same settings (`FetchConfig`):
+they are read, so a 1 GB CC-NEWS file costs a window of memory, not a download. It follows the same
+HTTP policy as the live fetcher (`tasks/http.py`), with the same settings (`FetchConfig`):
 
 - a User-Agent naming breaknews and the operator's contact; proxies from the environment ignored;
-- request starts spaced by ``rate`` per second per host (within the process);
+- request starts spaced by ``rate`` per second per host, across every archive stream of the process;
 - retries with exponential backoff and full jitter after connection errors, timeouts, 429 and 5xx,
   waiting at least as long as Retry-After asks (up to ``max_retry_after``);
 - redirects followed only on the same host;
+
+and adds what only a stream needs:
+
 - a connection that drops mid-file is resumed where it broke with a ``Range`` request (or, from a
   server without ranges, by reading again and discarding what was already had); ``retries`` counts
   consecutive attempts without progress, so a long file survives many hiccups but not a dead server;
@@ -24,33 +27,29 @@ reader tells a broken download from a broken archive.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from breaknews.tasks.fetch import (
+from breaknews.tasks.http import (
     MAX_REDIRECTS,
-    REDIRECT_STATUSES,
-    RETRY_STATUSES,
+    TOO_MANY_REDIRECTS,
     FetchConfig,
+    HttpPolicy,
+    Pacing,
+    Redirect,
     after_tries,
     backoff_seconds,
-    retry_after_seconds,
     status_label,
-    user_agent,
-    wait_refused,
 )
 from breaknews.warehouse.errors import BreaknewsError
 
 WINDOW = 16 * 1024 * 1024  # bytes kept behind the read position
 CHUNK = 256 * 1024
 
-# Request starts per host, spaced by the configured rate across every RemoteFile of the process.
-_next_start: dict[str, float] = {}
-_gate = threading.Lock()
+# Every archive stream of the process spaces its requests to a host with the others.
+STREAMS = Pacing()
 
 
 class RemoteFileError(BreaknewsError):
@@ -69,16 +68,12 @@ class RemoteFile:
     def __init__(self, url: str, config: FetchConfig | None = None, *, window: int = WINDOW) -> None:
         self.url = url
         self.config = config or FetchConfig()
+        self.policy = HttpPolicy(self.config, pacing=STREAMS)
         self.window = window
         self.size: int | None = None  # from Content-Length or Content-Range, once known
         self.received = 0  # bytes off the wire, counting re-reads after a drop
         self.requests = 0
-        self._client = httpx.Client(
-            headers={"User-Agent": user_agent(self.config.contact), "Accept-Encoding": "identity"},
-            timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
-            follow_redirects=False,  # followed by hand, same host only
-            trust_env=False,
-        )
+        self._client = httpx.Client(**self.policy.client_options(accept_encoding="identity"))
         self._response: httpx.Response | None = None
         self._chunks: Iterator[bytes] | None = None
         self._buf = bytearray()
@@ -244,65 +239,59 @@ class RemoteFile:
         self._chunks = response.iter_raw()  # as the bytes arrive: a drop loses nothing already received
 
     def _request(self, offset: int) -> httpx.Response:
-        c = self.config
+        """The answer to a request from ``offset`` on: redirects followed, failures tried again, as the
+        HTTP policy says; anything else the policy gives up on is a `RemoteFileError`."""
+        policy = self.policy
         current = self.url
         redirects = 0
-        attempt = 0
+        attempts = policy.attempts()
         while True:
-            _wait_turn(current, c.rate)
+            time.sleep(policy.pacing.turn(current, policy.interval))
             self.requests += 1
             headers = {"Range": f"bytes={offset}-"} if offset else {}
-            retry_after: float | None = None
             try:
                 response = self._client.send(self._client.build_request("GET", current, headers=headers), stream=True)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
-                label = _describe(exc)
+                wait = attempts.failed(_describe(exc))
             else:
-                status = response.status_code
-                if status in REDIRECT_STATUSES and "location" in response.headers:
-                    response.close()
-                    target = urljoin(current, response.headers["location"])
-                    if urlsplit(target).hostname != urlsplit(self.url).hostname:
-                        raise RemoteFileError(f"refused to follow a redirect to another host: {target}")
+                verdict = policy.judge(response, current)
+                if verdict is None:
+                    return self._checked(response, offset)
+                response.close()
+                if isinstance(verdict, Redirect):
+                    if not policy.may_follow(self.url, verdict.target):
+                        raise RemoteFileError(f"refused to follow a redirect to another host: {verdict.target}")
                     redirects += 1
                     if redirects > MAX_REDIRECTS:
-                        raise RemoteFileError(f"more than {MAX_REDIRECTS} redirects")
-                    current = target
+                        raise RemoteFileError(TOO_MANY_REDIRECTS)
+                    current = verdict.target
                     continue
-                if status in (200, 206, 416):
-                    if status == 206 and _range_start(response) != offset:
-                        response.close()
-                        raise RemoteFileError(f"the server answered a range request for byte {offset:,} wrongly")
-                    return response
-                label = status_label(response)
-                response.close()
-                if status not in RETRY_STATUSES:
-                    raise RemoteFileError(label)
-                retry_after = retry_after_seconds(response.headers.get("retry-after"))
-                if retry_after is not None and retry_after > c.max_retry_after:
-                    raise RemoteFileError(wait_refused(label, retry_after))
-            if attempt >= c.retries:
-                tries = attempt + 1
-                raise RemoteFileError(after_tries(label, tries))
-            time.sleep(backoff_seconds(c, attempt, retry_after))
-            attempt += 1
+                refused = policy.refusal(verdict)
+                if refused:
+                    raise RemoteFileError(refused)
+                if verdict.retry_after is not None:  # every stream from the host waits, not only this one
+                    policy.pacing.pause(current, verdict.retry_after)
+                wait = attempts.failed(verdict.label, verdict.retry_after)
+            if wait is None:
+                raise RemoteFileError(attempts.reason)
+            time.sleep(wait)
+
+    @staticmethod
+    def _checked(response: httpx.Response, offset: int) -> httpx.Response:
+        """An answer the policy leaves to the stream: the bytes asked for, the end of the file (416),
+        or a failure."""
+        status = response.status_code
+        if status in (200, 206, 416) and not (status == 206 and _range_start(response) != offset):
+            return response
+        response.close()
+        if status == 206:
+            raise RemoteFileError(f"the server answered a range request for byte {offset:,} wrongly")
+        raise RemoteFileError(status_label(response))
 
     def _close_response(self) -> None:
         if self._response is not None:
             self._response.close()
             self._response, self._chunks = None, None
-
-
-def _wait_turn(url: str, rate: float) -> None:
-    if rate <= 0:
-        return
-    host = urlsplit(url).hostname or ""
-    with _gate:
-        now = time.monotonic()
-        start = max(now, _next_start.get(host, 0.0))
-        _next_start[host] = start + 1.0 / rate
-    if start > now:
-        time.sleep(start - now)
 
 
 def _total_size(response: httpx.Response) -> int | None:

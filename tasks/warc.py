@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from fastwarc.warc import WarcRecordType
 
 from breaknews.tasks.decode import charset_from_content_type
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
+from breaknews.tasks.http import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.identify import SITE_DOMAIN, host_family
 from breaknews.tasks.remote import RemoteFile, RemoteFileError, is_remote
 from breaknews.tasks.warc_recovery import Corrupt, Damaged, declared_length, describe, failure, walk_records

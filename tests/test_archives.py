@@ -16,7 +16,7 @@ import pytest
 from breaknews.flows.cli import main
 from breaknews.flows.ingest import ingest_pages
 from breaknews.flows.runners import ingest_flow
-from breaknews.tasks.fetch import FetchConfig
+from breaknews.tasks.http import FetchConfig
 from breaknews.tasks.read import read_warc_list
 from breaknews.tasks.remote import CHUNK, RemoteFile, RemoteFileError
 from tests.archive_server import ArchiveServer

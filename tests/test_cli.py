@@ -199,7 +199,8 @@ def migrate_calls(monkeypatch) -> list[str]:
 
 
 def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, migrate_calls, capsys):
-    """The command, the flow and the engine each make sure of the schema; only the first one migrates."""
+    """The command opens its warehouse (locked, migrated) and hands it to the flow and the engine, which
+    neither lock nor migrate it again: one migration per command."""
     calls = migrate_calls
     assert main(["ingest", str(SAMPLES), "--db", str(db_path)]) == 0
     assert calls == ["migrate"]
@@ -209,8 +210,8 @@ def test_a_command_migrates_its_warehouse_once(prefect_api, db_path, migrate_cal
 
 @pytest.mark.parametrize("flow_name", ["ingest_pages", "reextract_pages", "ingest_site"])
 def test_a_flow_run_outside_a_command_migrates_its_warehouse_once(prefect_api, db_path, migrate_calls, flow_name):
-    """As `serve` starts its runs (a process of their own, no command around them) or a library calls a flow:
-    the flow's own check and the engine's share one migration."""
+    """As `serve` starts its runs (a process of their own, no command around them) or a library calls a flow
+    with a path: the flow opens the warehouse itself, once, and what it runs shares that migration."""
     from breaknews.flows import ingest, reextract, site
 
     flows = {

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from breaknews.tasks.discover import Discovery, article_target, discover, feed_links
-from breaknews.tasks.fetch import FetchConfig, SiteFetcher
+from breaknews.tasks.fetch import SiteFetcher
+from breaknews.tasks.http import FetchConfig
 from tests.site_server import Fault, SiteServer
 
 FAST = FetchConfig(rate=0, backoff_base=0.01, retries=1, read_timeout=1.0, total_timeout=3.0)

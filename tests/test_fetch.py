@@ -9,15 +9,14 @@ from collections.abc import Iterator
 import pytest
 
 from breaknews.tasks.fetch import (
-    FetchConfig,
     Fetched,
     FetchFailed,
     NotModified,
     RobotsDenied,
     SiteFetcher,
     Validators,
-    user_agent,
 )
+from breaknews.tasks.http import FetchConfig, user_agent
 from tests.site_server import Fault, SiteServer, closed_port_url
 
 FAST = FetchConfig(

@@ -113,6 +113,7 @@ import os, signal, sys, time
 from pathlib import Path
 from prefect import flow
 from breaknews.flows.engine import run_ingest
+from breaknews.warehouse.handle import open_warehouse
 
 corpus, db, then = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 paths = sorted(str(p) for p in corpus.rglob("*.html"))
@@ -130,8 +131,9 @@ def items():
 
 @flow
 def swallowing():
-    return run_ingest(command="ingest", sources="test", items=items(), total=len(paths), db=db, batch_size=10,
-                      workers=1)
+    with open_warehouse(db) as warehouse:
+        return run_ingest(warehouse, command="ingest", sources="test", items=items(), total=len(paths), batch_size=10,
+                          workers=1)
 
 swallowing()
 """

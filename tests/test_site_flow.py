@@ -11,7 +11,7 @@ import pytest
 from breaknews.flows.cli import main
 from breaknews.flows.reextract import reextract_pages
 from breaknews.flows.site import ingest_site
-from breaknews.tasks.fetch import FetchConfig
+from breaknews.tasks.http import FetchConfig
 from tests.conftest import fixture_page, rows
 from tests.site_server import Fault, SiteServer, closed_port_url
 

@@ -4,8 +4,9 @@ import pytest
 
 from breaknews.warehouse import connect as wh
 from breaknews.warehouse import migrate as migrations_module
-from breaknews.warehouse.connect import connect, ingest_lock, resolve_db_path
+from breaknews.warehouse.connect import STORAGE_VERSION, connect, ingest_lock, resolve_db_path
 from breaknews.warehouse.errors import WarehouseBusyError, WarehouseError
+from breaknews.warehouse.handle import open_warehouse
 from breaknews.warehouse.migrate import migrate, migrations, open_migrated
 from tests.conftest import lock_held_elsewhere, rows
 
@@ -68,28 +69,50 @@ def test_second_writer_is_refused_while_the_lock_is_held(db_path):
         pass
 
 
-def test_the_lock_is_reentrant_within_a_process_and_released_by_the_outermost(db_path):
-    """The command takes the lock before its flow starts; the flow takes it again, in any thread."""
+def test_the_lock_is_taken_once_a_second_take_in_the_same_process_is_refused(db_path):
+    """A process takes a warehouse's lock once, where its writing starts, and hands the opened warehouse
+    down: nothing re-enters the lock, so a second take (any thread, same process) is another writer's."""
     import threading
 
-    from filelock import FileLock, Timeout
+    from filelock import FileLock
 
-    entered = []
+    refused: list[BaseException] = []
 
-    def flow_thread() -> None:
-        with ingest_lock(db_path):
-            entered.append(True)
+    def second_writer() -> None:
+        try:
+            with ingest_lock(db_path):
+                pass
+        except WarehouseBusyError as exc:
+            refused.append(exc)
 
     with ingest_lock(db_path):
-        thread = threading.Thread(target=flow_thread)
+        thread = threading.Thread(target=second_writer)
         thread.start()
         thread.join(timeout=10)
-        assert entered == [True]
-        with pytest.raises(Timeout):
-            FileLock(f"{db_path}.lock").acquire(timeout=0)  # still held: the outermost block is open
+        assert len(refused) == 1
+        with pytest.raises(WarehouseBusyError), ingest_lock(db_path):
+            pass
     other = FileLock(f"{db_path}.lock")
-    other.acquire(timeout=0)  # released with the outermost block
+    other.acquire(timeout=0)  # released when the block ends
     other.release()
+
+
+def test_an_opened_warehouse_is_locked_created_and_migrated_for_its_block(db_path):
+    with open_warehouse(db_path) as warehouse:
+        assert warehouse == str(db_path) and isinstance(warehouse, str)
+        assert warehouse.storage_version == STORAGE_VERSION
+        assert rows(db_path, "SELECT count(*) FROM schema_migrations")[0][0] == len(migrations())
+        with pytest.raises(WarehouseBusyError), open_warehouse(db_path):
+            pass
+    with open_warehouse(db_path):  # released with its block
+        pass
+
+
+def test_a_busy_warehouse_is_not_created(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with lock_held_elsewhere(db), pytest.raises(WarehouseBusyError), open_warehouse(db, wait_seconds=0.1):
+        pass
+    assert not db.exists()
 
 
 def test_db_path_resolution(monkeypatch):

@@ -14,7 +14,6 @@ file in a process, so sealing a plain read-only connection would seal every othe
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -161,13 +160,6 @@ def writer(path: str | os.PathLike[str], wait_seconds: float = 30.0) -> Iterator
         con.close()
 
 
-# The ingest locks this process holds, by lock file: re-entered, not re-acquired. The command takes
-# the lock before Prefect is even imported (a busy warehouse fails within a second), and the flow
-# it runs takes it again.
-_held: dict[str, tuple[FileLock, int]] = {}
-_held_guard = threading.Lock()
-
-
 def lock_path(path: str | os.PathLike[str]) -> Path:
     """The lock file of the warehouse ``path``."""
     return Path(f"{Path(path)}.lock")
@@ -175,37 +167,24 @@ def lock_path(path: str | os.PathLike[str]) -> Path:
 
 @contextmanager
 def ingest_lock(path: str | os.PathLike[str], wait_seconds: float = 0.0) -> Iterator[None]:
-    """Held for a whole ingest run, so two breaknews processes never write one warehouse at once.
-    Re-entrant within a process (any thread): only the outermost holder acquires and releases."""
+    """Held while one breaknews process writes the warehouse, so two never write one file at once.
+    Taken once, where the writing starts (`handle.open_warehouse`, convert, serve's last word in the
+    ledger): a second take in the same process waits like any other writer's."""
     if not Path(path).parent.exists():
         raise WarehouseError(f"cannot create warehouse {path}: folder {Path(path).parent} does not exist")
     if Path(path).is_dir():
         raise WarehouseError(f"cannot open warehouse {path}: it is a folder")
-    key = os.path.realpath(lock_path(path))
-    with _held_guard:
-        held = _held.get(key)
-        if held is not None:
-            _held[key] = (held[0], held[1] + 1)
-    if held is None:
-        lock = FileLock(key, thread_local=False)
-        try:
-            lock.acquire(timeout=wait_seconds)
-        except Timeout as exc:
-            raise WarehouseBusyError(
-                f"another breaknews run is writing {path} (lock file {lock_path(path)}); wait for it to finish"
-            ) from exc
-        with _held_guard:
-            _held[key] = (lock, 1)
+    lock = FileLock(lock_path(path), thread_local=False)
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout as exc:
+        raise WarehouseBusyError(
+            f"another breaknews run is writing {path} (lock file {lock_path(path)}); wait for it to finish"
+        ) from exc
     try:
         yield
     finally:
-        with _held_guard:
-            lock, depth = _held[key]
-            if depth > 1:
-                _held[key] = (lock, depth - 1)
-            else:
-                del _held[key]
-                lock.release()
+        lock.release()
 
 
 def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:

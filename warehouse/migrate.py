@@ -3,10 +3,8 @@
 Migrations are `migrations/NNNN_verb_object.sql`, append-only, applied in order in one transaction
 each and recorded with a checksum (an edited migration is refused). Views are `views/*.sql`
 (`CREATE OR REPLACE VIEW`), re-created after migrating so a new breaknews brings its views to an old
-file. A command migrates a warehouse once: inside `once_per_command()` (the CLI enters it around
-every command, and every flow run around itself), `open_migrated` remembers the files it has brought up
-to date and does not open them for writing again; outside it (a library caller, a test), every call
-migrates.
+file. A command migrates its warehouse once, where it opens it (`handle.open_warehouse`), and hands
+the opened warehouse down to what writes it.
 """
 
 from __future__ import annotations
@@ -14,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,23 +24,6 @@ from breaknews.warehouse.errors import WarehouseError
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VIEWS_DIR = Path(__file__).parent / "views"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-# Files migrated during the current command, by (device, inode): a file replaced under the same name
-# is new. None outside a command: every call migrates.
-_migrated: set[tuple[int, int]] | None = None
-
-
-@contextmanager
-def once_per_command() -> Iterator[None]:
-    """Within this block, each warehouse file is migrated at most once (the CLI, the flow and the site
-    flow each ask for it). Nested, it shares the enclosing block's memory: a flow run inside a command
-    does not migrate again what the command did."""
-    global _migrated
-    previous = _migrated
-    _migrated = set() if previous is None else previous
-    try:
-        yield
-    finally:
-        _migrated = previous
 
 
 @dataclass(frozen=True)
@@ -117,25 +96,11 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_migrated(path: str | os.PathLike[str], wait_seconds: float = 30.0) -> str | None:
-    """Create the warehouse if needed and bring its schema up to date, once per command and file.
-    Returns the file's storage format (`storage_version`) when it migrated, None when it had already."""
-    if _migrated is not None and _file_key(path) in _migrated:
-        return None
+    """Create the warehouse if needed and bring its schema up to date. Returns the file's storage
+    format (`storage_version`)."""
     try:
         with writer(path, wait_seconds=wait_seconds) as con:
             migrate(con)
-            version = storage_version(con)
+            return storage_version(con)
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot prepare warehouse {path}: {exc}") from exc
-    key = _file_key(path)
-    if _migrated is not None and key is not None:
-        _migrated.add(key)
-    return version
-
-
-def _file_key(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino

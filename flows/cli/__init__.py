@@ -25,11 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    from breaknews.warehouse.migrate import once_per_command
-
     try:
-        with once_per_command():
-            return int(args.handler(args))
+        return int(args.handler(args))
     except BreaknewsError as exc:
         print(f"breaknews: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -17,11 +17,12 @@ from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from breaknews.flows.cli import output
-from breaknews.tasks.fetch import FetchConfig
+from breaknews.tasks.http import FetchConfig
 from breaknews.tasks.read import check_paths, is_warc_path, is_warc_url
 from breaknews.tasks.remote import is_remote
-from breaknews.warehouse.connect import ingest_lock, resolve_db_path
+from breaknews.warehouse.connect import resolve_db_path
 from breaknews.warehouse.errors import UsageError, WarehouseError
+from breaknews.warehouse.handle import Warehouse, open_warehouse
 from breaknews.warehouse.migrate import open_migrated
 
 EXIT_OK = 0
@@ -59,11 +60,19 @@ def _quiet_prefect() -> None:
 
 
 @contextmanager
-def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False) -> Iterator[None]:
-    """The Prefect a command's flow runs under: the warehouse ``db`` migrated first (a broken file
-    fails before Prefect loads), quiet unless ``verbose``, on the kept server (or an ephemeral one),
-    and without heartbeats for a run that ends with the command."""
-    _migrated_db(db)
+def _command_warehouse(db: str | None, wait_seconds: float = 0.0) -> Iterator[Warehouse]:
+    """The warehouse the command writes, opened here (locked, created, migrated) before Prefect is
+    even imported: a busy or broken warehouse fails in well under a second, in one line. The command
+    hands it to its flow, which neither locks nor migrates it again."""
+    with open_warehouse(resolve_db_path(db), wait_seconds) as warehouse:
+        _hint_old_storage(warehouse, warehouse.storage_version)
+        yield warehouse
+
+
+@contextmanager
+def _flow_run(*, verbose: bool, ephemeral: bool = False) -> Iterator[None]:
+    """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
+    ephemeral one), and without heartbeats for a run that ends with the command."""
     _set_logging(verbose)
     from breaknews.flows.prefect_server import prefect_api, without_heartbeats
 
@@ -84,7 +93,8 @@ def _set_logging(verbose: bool) -> None:
 
 
 def _migrated_db(db: str | None) -> str:
-    """The warehouse path, created and migrated once for the whole command (fails fast, one line)."""
+    """The warehouse path, created and migrated (fails fast, one line), for a command that does not
+    write it itself: `serve`, whose runs open it in processes of their own."""
     path = str(resolve_db_path(db))
     _hint_old_storage(path, open_migrated(path))
     return path
@@ -152,20 +162,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     check_paths([p for p in args.warc_list if not is_remote(p)])
     warc_lists = [site_url(p) if is_remote(p) else p for p in args.warc_list]
     paths = check_paths([p for p in args.paths if not is_remote(p)]) + archive_urls
-    db = str(resolve_db_path(args.db))
     task_runner = "dask" if args.dask_address else args.task_runner
-    # The lock first, before Prefect is even imported: a busy warehouse fails in well under a second.
-    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
+    with _command_warehouse(args.db, args.wait) as warehouse, _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
         from breaknews.flows.runners import ingest_flow
 
         flow = ingest_flow(task_runner, dask_address=args.dask_address, workers=args.workers)
         summary = flow(
             paths=paths,
-            db=db,
+            db=warehouse,
             batch_size=args.batch_size,
             workers=args.workers,
             show_progress=sys.stderr.isatty(),
-            lock_wait_seconds=args.wait,
             hosts=args.host,
             task_runner=task_runner,
             warc_lists=warc_lists,
@@ -193,8 +200,7 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
     feeds = [site_url(f) for f in args.feed]
     urls = [site_url(u) for u in urls]
     paths = check_paths([p for p in args.paths if not is_remote(p)])
-    db = str(resolve_db_path(args.db))
-    with ingest_lock(db, args.wait), _flow_run(verbose=args.verbose, ephemeral=args.ephemeral, db=db):
+    with _command_warehouse(args.db, args.wait) as warehouse, _flow_run(verbose=args.verbose, ephemeral=args.ephemeral):
         from breaknews.flows.site import ingest_site
 
         summary = ingest_site(
@@ -202,14 +208,13 @@ def _ingest_live(args: argparse.Namespace, urls: list[str]) -> int:
             feeds=feeds,
             urls=urls,
             paths=paths,
-            db=db,
+            db=warehouse,
             list_pages_limit=args.list_pages,
             refresh=args.refresh,
             config=fetch_config(args),
             batch_size=args.batch_size,
             workers=args.workers,
             show_progress=sys.stderr.isatty(),
-            lock_wait_seconds=args.wait,
         )
     output.print_summary(summary)
     output.print_site_summary(summary)
@@ -223,11 +228,11 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     db = str(resolve_db_path(args.db))
     if not os.path.exists(db):
         raise WarehouseError(f"no warehouse at {db}: nothing to re-extract")
-    with ingest_lock(db), _flow_run(verbose=args.verbose, db=db):
+    with _command_warehouse(db) as warehouse, _flow_run(verbose=args.verbose):
         from breaknews.flows.reextract import reextract_pages
 
         summary = reextract_pages(
-            db=db, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
+            db=warehouse, everything=args.everything, workers=args.workers, show_progress=sys.stderr.isatty()
         )
     output.print_summary(summary)
     return EXIT_OK
@@ -350,6 +355,7 @@ def cmd_export_articles(args: argparse.Namespace) -> int:
 def cmd_align(args: argparse.Namespace) -> int:
     from breaknews.flows.realign import realign
 
-    articles, pairs = realign(_migrated_db(args.db))
+    with _command_warehouse(args.db) as warehouse:
+        articles, pairs = realign(warehouse)
     print(f"{pairs} pairs for {articles} translated articles")
     return EXIT_OK

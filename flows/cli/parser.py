@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from breaknews.flows.cli import commands
-from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, package_version
+from breaknews.tasks.http import DEFAULT_MAX_BYTES, package_version
 from breaknews.tasks.identify import DEFAULT_LIST_PAGES, SITE_URL
 from breaknews.tasks.versions import ALIGNER_VERSION, EXTRACTOR_VERSION
 
