@@ -36,7 +36,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from breaknews.flows.prefect_server import STATE_NAME  # noqa: E402
+from breaknews.flows.kept_server import STATE_NAME  # noqa: E402
 from breaknews.flows.schedule import deployment_name  # noqa: E402
 from tests.processes import EXE, kept_env  # noqa: E402
 from tests.site_server import SiteServer  # noqa: E402

@@ -3,7 +3,7 @@
 `scheduled_ingest` is the flow each scheduled run executes (one ingest of the configured sources);
 `serve` registers it with a schedule and runs its runs until Ctrl-C or SIGTERM. Prefect will not
 schedule flows on its ephemeral API, so serving needs a real Prefect server: the one PREFECT_API_URL
-names, else the local `prefect server start` that breaknews keeps (`flows/prefect_server.py`), entered
+names, else the local `prefect server start` that breaknews keeps (`flows/kept_server.py`), entered
 by the command before this module is imported.
 
 What a serve guarantees (issue 11):
@@ -132,7 +132,7 @@ def _poll_seconds(interval: float | None) -> float:
 
 def serve(the_plan: ServePlan) -> None:
     """Serve the scheduled ingest until Ctrl-C or SIGTERM, on the Prefect API that PREFECT_API_URL
-    names (`prefect_server.serving_api`, entered before this module is imported). Runs never overlap:
+    names (`prefect_api.serving_api`, entered before this module is imported). Runs never overlap:
     a run that comes due while the previous one is still going waits for it (limit 1, enqueued)."""
     lock = FileLock(f"{the_plan.db}.serve.lock")
     try:

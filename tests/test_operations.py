@@ -155,10 +155,10 @@ def _count(db: Path, sql: str) -> int:
 
 
 def _api(env: dict[str, str]) -> str:
-    from breaknews.flows import prefect_server
+    from breaknews.flows import kept_server
 
     home = env["PREFECT_HOME"]
-    data = Path(home, prefect_server.STATE_NAME).read_text(encoding="utf-8")
+    data = Path(home, kept_server.STATE_NAME).read_text(encoding="utf-8")
     return str(json.loads(data)["url"])
 
 

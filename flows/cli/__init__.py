@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from breaknews.flows.prefect_server import command_environment
+from breaknews.flows.prefect_environment import command_environment
 from breaknews.warehouse.errors import BreaknewsError
 
 EXIT_INTERRUPTED = 130

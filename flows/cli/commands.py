@@ -65,9 +65,9 @@ def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False) -> Iterator[No
     and without heartbeats for a run that ends with the command."""
     _migrated_db(db)
     _set_logging(verbose)
-    from breaknews.flows.prefect_server import prefect_api, without_heartbeats
+    from breaknews.flows.heartbeats import without_heartbeats
+    from breaknews.flows.prefect_api import prefect_api
 
-    # The API before Prefect loads: it reads its URL at import.
     with prefect_api(ephemeral=ephemeral), without_heartbeats():
         yield
 
@@ -249,7 +249,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     db = _migrated_db(args.db)
     _set_logging(args.verbose)
-    from breaknews.flows.prefect_server import serving_api
+    from breaknews.flows.prefect_api import serving_api
 
     # SIGTERM and Ctrl-C stop the runner cleanly (the run in flight cancelled and recorded so).
     with contextlib.suppress(KeyboardInterrupt, SystemExit), serving_api():
@@ -262,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    from breaknews.flows import prefect_server as server
+    from breaknews.flows import kept_server as server
 
     if args.action == "start":
         info, started = server.start()
