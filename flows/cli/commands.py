@@ -1,7 +1,7 @@
 """One handler per command: turn parsed arguments into one call, print what it returns.
 
 Handlers import what they run only when called, so `breaknews --help` and a usage error cost no
-Prefect import. Prefect's settings (API, logging, heartbeats) are set before the first Prefect import.
+Prefect import. Prefect's logging settings are set before the first Prefect import (it reads them then).
 """
 
 from __future__ import annotations
@@ -34,28 +34,17 @@ EXIT_UNREACHABLE = 3
 _DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
 
 
-# On Ctrl-C or SIGTERM Prefect logs each run it was in as "Crash detected! Execution was aborted by an
-# interrupt signal." (or "a termination signal") at ERROR, twice for a task: the run is recorded cancelled,
-# with what it loaded, and on Ctrl-C the command says `breaknews: interrupted`.
-_INTERRUPT_NOISE = ("aborted by an interrupt signal", "aborted by a termination signal")
-_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine")
-
-
-def _not_interrupt_noise(record: logging.LogRecord) -> bool:
-    message = record.getMessage()
-    return not any(noise in message for noise in _INTERRUPT_NOISE)
-
-
 def _quiet_prefect() -> None:
-    """Before Prefect loads: its INFO lines would bury the summary and fill pipes."""
+    """Before Prefect loads, through Prefect's documented logging settings: no INFO records (they would
+    bury the summary, fill pipes and the API), and nothing of Prefect's on the terminal below CRITICAL.
+    The command prints its one line for every outcome itself: a failure, or on Ctrl-C and SIGTERM the
+    run recorded cancelled (Prefect's run loggers would add "Crash detected!" ERROR blocks). The run
+    loggers still send warnings and errors to Prefect's API, so the UI keeps them; `-v` shows all."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     for name in _DRAINING_SERVICES:
         logging.getLogger(name).setLevel(logging.ERROR)
-    for name in _RUN_LOGGERS:
-        run_logger = logging.getLogger(name)
-        if _not_interrupt_noise not in run_logger.filters:
-            run_logger.addFilter(_not_interrupt_noise)
 
 
 @contextmanager
@@ -73,9 +62,9 @@ def _flow_run(*, verbose: bool, db: str, ephemeral: bool = False) -> Iterator[No
 
 
 def _set_logging(verbose: bool) -> None:
-    """Unless ``verbose``: only warnings from Prefect (set before Prefect loads: its INFO lines would
-    bury the summary and fill pipes), nothing from the libraries extraction uses (trafilatura's
-    `discarding data: None` says less than the failure the summary names)."""
+    """Unless ``verbose``: Prefect quiet on the terminal (`_quiet_prefect`, before Prefect loads), nothing
+    from the libraries extraction uses (trafilatura's `discarding data: None` says less than the failure
+    the summary names)."""
     if not verbose:
         _quiet_prefect()
     from breaknews.tasks.extract import show_library_logs
