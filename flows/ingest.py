@@ -19,6 +19,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
+from breaknews.flows import signals
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks.fetch import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items, read_warc_list
@@ -141,7 +142,7 @@ def _scanned_on_workers(
         location, future = running.popleft()
         submit_next()
         try:
-            scan: ArchiveScan = future.result()  # type: ignore[attr-defined]
+            scan: ArchiveScan = signals.result(future)  # type: ignore[arg-type]
         except Exception as exc:  # a worker died, or a bug: the file is a failure, the run goes on
             stats.warc_files += 1
             yield PageResult(location, None, stage="read", reason=f"scan failed on the cluster: {exc}")
