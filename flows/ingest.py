@@ -17,7 +17,6 @@ from itertools import chain
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 
 from breaknews.flows import signals
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
@@ -62,12 +61,14 @@ def ingest_pages(
     fetch: FetchConfig | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     rescan: bool = False,
+    dask_workers: int | None = None,
 ) -> IngestSummary:
     """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
     (.warc, .warc.gz: paths, http(s) URLs, and the files the path lists ``warc_lists`` name), keeping
     the archived pages of ``hosts`` (default: the BreakNews hosts). Archive files an earlier run read
     to their end with the same hosts are left out unless ``rescan``. A page file larger than
-    ``max_bytes`` fails unread, and so does an archive record larger than that."""
+    ``max_bytes`` fails unread, and so does an archive record larger than that. ``dask_workers``: the
+    Dask cluster's workers, when the flow runs on one (`flows/runners.py` passes it)."""
     db_file = str(resolve_db_path(db))
     files, not_regular = list_pages([p for p in paths if not is_remote(p)])
     pages = [f for f in files if not is_warc_path(f)]
@@ -86,7 +87,7 @@ def ingest_pages(
             archives, stats.archives_skipped = _not_read_yet(db_file, archives, host_filter.key)
         stats.bytes_total = sum(_size(f) for f in [*pages, *archives] if not is_remote(f))
         if task_runner == "dask":
-            items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats))
+            items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats, dask_workers))
         else:
             items = iter_work_items([*pages, *archives], host_filter, stats, max_bytes=max_bytes, fetch=fetch)
         total = None
@@ -123,11 +124,16 @@ def _not_read_yet(db: str, archives: list[str], hosts: str) -> tuple[list[str], 
 
 
 def _scanned_on_workers(
-    archives: list[str], hosts: HostFilter, max_bytes: int, fetch: FetchConfig | None, stats: SourceStats
+    archives: list[str],
+    hosts: HostFilter,
+    max_bytes: int,
+    fetch: FetchConfig | None,
+    stats: SourceStats,
+    dask_workers: int | None,
 ) -> Iterator[WorkItem]:
     """Each archive file scanned by a `scan-archive` task run on the Dask cluster, a few at a time,
     their kept pages and markers in the order of the files."""
-    window = _scan_window(archives, fetch)
+    window = _scan_window(archives, fetch, dask_workers)
     todo = iter(archives)
     running: deque[tuple[str, object]] = deque()
 
@@ -151,15 +157,11 @@ def _scanned_on_workers(
         yield from scan.items
 
 
-def _scan_window(archives: list[str], fetch: FetchConfig | None) -> int:
-    """How many archive files are scanned at once: two per Dask worker (one running, one queued), and
-    no more downloads from one server at a time than ``--concurrency`` allows."""
-    context = FlowRunContext.get()
-    try:
-        workers = len(context.task_runner.client.scheduler_info()["workers"])  # type: ignore[union-attr]
-    except Exception:  # not on a Dask task runner (a test calling the flow directly): the cores here
-        workers = os.cpu_count() or 1
-    window = 2 * max(1, workers)
+def _scan_window(archives: list[str], fetch: FetchConfig | None, dask_workers: int | None) -> int:
+    """How many archive files are scanned at once: two per Dask worker (one running, one queued; without
+    ``dask_workers``, as many as the cores here), and no more downloads from one server at a time than
+    ``--concurrency`` allows."""
+    window = 2 * max(1, dask_workers or os.cpu_count() or 1)
     if any(is_remote(a) for a in archives):
         window = min(window, (fetch or FetchConfig()).concurrency)
     return max(1, window)
