@@ -8,6 +8,7 @@
 - `kept_server.py`: the local Prefect server breaknews keeps (started, found, stopped);
   `prefect_api.py`: which Prefect API a run or a serve uses; `prefect_environment.py`: the settings
   every command sets before Prefect loads (telemetry off); `heartbeats.py`: none for a command's runs.
+- `signals.py`: SIGINT and SIGTERM deferred to a safe point of the run, the second one at once.
 - `realign.py`: recompute every pair (`breaknews align`).
 - `cli/`: the edge. It parses arguments, calls one function, prints, and turns typed errors into one
   line and an exit code.

@@ -16,15 +16,15 @@ from typing import NoReturn
 from breaknews.flows.prefect_environment import command_environment
 from breaknews.warehouse.errors import BreaknewsError
 
-EXIT_INTERRUPTED = 130
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     command_environment()  # before anything imports Prefect
+    from breaknews.flows.cli.commands import EXIT_INTERRUPTED
     from breaknews.flows.cli.parser import build_parser
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as given: `serve` starts itself again with them
     from breaknews.warehouse.migrate import once_per_command
 
     try:

@@ -7,9 +7,9 @@ Prefect import. Prefect's logging settings are set before the first Prefect impo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +29,7 @@ EXIT_FAILED = 1
 # Try again later: live ingestion could not reach the site at all, or an archive's download broke off or was
 # refused (the run is still recorded, with what it did; the same command again resumes what is missing).
 EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command that SIGINT (Ctrl-C) stopped
 # Prefect's background services log "Still processing items: N items remaining..." as a WARNING
 # while they drain at exit (events and logs still queued for the API): noise, not a problem of the run.
 _DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
@@ -223,8 +224,15 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from breaknews.flows.cli.serve_session import in_own_session, run_in_own_session
     from breaknews.tasks.identify import SITE_URL
 
+    if not in_own_session():  # the command in the terminal: the serve runs in a session of its own, at once
+        ended = run_in_own_session(args.argv)
+        if ended.signum is None and ended.code != EXIT_OK:
+            return ended.code  # it failed, and said why
+        print("breaknews serve: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED if ended.signum == signal.SIGINT else EXIT_OK
     paths = check_paths(args.paths)
     if args.interval is not None and args.interval <= 0:
         raise UsageError("--interval must be a positive number of seconds")
@@ -240,14 +248,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _set_logging(args.verbose)
     from breaknews.flows.prefect_api import serving_api
 
-    # SIGTERM and Ctrl-C stop the runner cleanly (the run in flight cancelled and recorded so).
-    with contextlib.suppress(KeyboardInterrupt, SystemExit), serving_api():
-        from breaknews.flows.schedule import plan, serve  # after serving_api: Prefect reads its API URL at import
+    with serving_api():
+        from breaknews.flows.schedule import plan, serve  # after serving_api: the API it serves on is set
 
         paths = [os.path.abspath(p) for p in paths]
-        serve(plan(db=db, paths=paths, cron=args.cron, interval=args.interval, live=live))
-    print("breaknews serve: stopped", file=sys.stderr)
-    return EXIT_OK
+        stopped_by = serve(plan(db=db, paths=paths, cron=args.cron, interval=args.interval, live=live))
+    return EXIT_INTERRUPTED if stopped_by == signal.SIGINT else EXIT_OK
 
 
 def cmd_server(args: argparse.Namespace) -> int:
