@@ -277,14 +277,18 @@ async def _serve(the_plan: ServePlan, stopper: _Stopper) -> None:
     asked = asyncio.create_task(stop_requested.wait())
     try:
         await asyncio.wait({running, asked}, return_when=asyncio.FIRST_COMPLETED)
-        while not running.done():
+        for _ in range(100):
+            if running.done():
+                break
             try:
                 await runner.astop()  # Prefect's graceful stop: runs in flight cancelled, then start() returns
+                break
             except RuntimeError:  # asked before the runner had started: again in a moment
                 await asyncio.sleep(0.1)
-                continue
-            break
-        await running
+        else:  # it never started in 10 s: cancelled like any task (its context exits, pausing the schedule)
+            running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
     finally:
         keeper.cancel()
         asked.cancel()
