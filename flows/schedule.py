@@ -176,6 +176,7 @@ class _Stopper:
 
 
 _STRAGGLER_SECONDS = 5.0
+_SAME_STOP_SECONDS = 1.0
 
 
 def _serve_until_stopped(the_plan: ServePlan) -> int | None:
@@ -195,7 +196,14 @@ def _serve_until_stopped(the_plan: ServePlan) -> int | None:
     # The runner's thread sees this thread's Prefect settings (the API URL) through a copy of its context.
     thread = threading.Thread(target=contextvars.copy_context().run, args=(run,), name="breaknews-serve")
     parent = os.getppid()
-    with signals.delayed_signals(force=lambda signum: os._exit(128 + signum)) as received:
+
+    def exit_now(signum: int) -> None:
+        # Unless it is not a second stop but the first one twice: the command's relay and a kill of
+        # every process (systemd's default, `pkill`) arrive together.
+        if time.monotonic() - received.at > _SAME_STOP_SECONDS:
+            os._exit(128 + signum)
+
+    with signals.delayed_signals(force=exit_now) as received:
         thread.start()
         stopping_since: float | None = None
         while thread.is_alive():

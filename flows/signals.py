@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
@@ -38,6 +39,7 @@ class Received:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.at = 0.0  # when it came (time.monotonic())
         self.counts: dict[int, int] = {}
         self.event = threading.Event()  # set by the first signal, for code that waits for one
 
@@ -82,7 +84,7 @@ def delayed_signals(*, force: Callable[[int], None] | None = None, notice: str =
     def receive(signum: int, frame: Any) -> None:
         received.counts[signum] = received.counts.get(signum, 0) + 1
         if received.signum is None:
-            received.signum = signum
+            received.signum, received.at = signum, time.monotonic()
             received.event.set()
             if interactive:  # a raw write: the handler may have cut into a print to stderr
                 os.write(2, f"\n{notice}\n".encode())

@@ -150,3 +150,28 @@ def test_a_stopped_serves_deployment_is_paused_and_not_ready(tmp_path, quick_for
     assert deployment()["paused"] is True  # greyed in the UI: its schedule makes no runs
     # What the UI's badge shows: Not Ready, once Prefect's foreman sees the runner has stopped polling.
     _wait_for(lambda: deployment()["status"] == "NOT_READY", 60, "the deployment to read Not Ready")
+
+
+def test_sigterm_to_every_process_at_once_still_stops_cleanly(tmp_path, quick_foreman_env):
+    """systemd's default stop (and `pkill breaknews`) sends SIGTERM to every process at once: the serve
+    gets it twice (directly and relayed by the command), which is one stop, not a second one that
+    exits at once: the deployment is paused as on any clean stop."""
+    site = SiteServer(range(4_920_000, 4_920_010), per_page=10, feed_size=10).start()
+    db, log = tmp_path / "w.duckdb", tmp_path / "serve.log"
+    serve = _serve(db, site.base_url, quick_foreman_env, log, "--interval", "600")
+    try:
+        completed = "SELECT count(*) FROM ingest_runs WHERE status = 'completed'"
+        _wait_for(lambda: poll_count_sql(db, completed) == 1, 120, "the run at start")
+        for process in [psutil.Process(serve.pid), *psutil.Process(serve.pid).children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                process.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 0, log.read_text()
+    finally:
+        site.stop()
+        if serve.poll() is None:
+            serve.kill()
+    found = httpx.get(
+        f"{_api(quick_foreman_env)}/deployments/name/breaknews-scheduled-ingest/{deployment_name(str(db))}"
+    )
+    assert found.json()["paused"] is True, log.read_text()
+    assert log.read_text().rstrip().endswith("breaknews serve: stopped")

@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from breaknews.flows.cli.commands import EXIT_INTERRUPTED
 from breaknews.flows.prefect_environment import command_environment
 from breaknews.warehouse.errors import BreaknewsError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     command_environment()  # before anything imports Prefect
-    from breaknews.flows.cli.commands import EXIT_INTERRUPTED
     from breaknews.flows.cli.parser import build_parser
 
     parser = build_parser()
