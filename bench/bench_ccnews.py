@@ -236,7 +236,7 @@ def main() -> None:
 
     from prefect.testing.utilities import prefect_test_harness
 
-    from breaknews.flows.prefect_server import without_heartbeats
+    from breaknews.flows.heartbeats import without_heartbeats
 
     ok = True
     # As `breaknews ingest` runs its flow: no heartbeat thread to wait out at the end of each run.

@@ -5,12 +5,14 @@
 - `engine.py`: batches any stream of work items through extraction (process pool, threads or Dask,
   `runners.py`) and the load stage, one run in the ledger; `progress.py`, `artifacts.py`: what a run
   shows on a terminal and in Prefect's UI.
-- `prefect_server.py`: the local Prefect server breaknews keeps, and the Prefect settings a command
-  runs under (telemetry off).
+- `kept_server.py`: the local Prefect server breaknews keeps (started, found, stopped);
+  `prefect_api.py`: which Prefect API a run or a serve uses; `prefect_environment.py`: the settings
+  every command sets before Prefect loads (telemetry off); `heartbeats.py`: none for a command's runs.
+- `signals.py`: SIGINT and SIGTERM deferred to a safe point of the run, the second one at once.
 - `realign.py`: recompute every pair (`breaknews align`).
 - `cli/`: the edge. It parses arguments, calls one function, prints, and turns typed errors into one
   line and an exit code.
 
 Importing this package changes nothing in the process: the command sets what Prefect needs
-(`prefect_server.command_environment`) before Prefect is first imported.
+(`prefect_environment.command_environment`) before Prefect is first imported.
 """

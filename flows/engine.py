@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-import signal
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
+from breaknews.flows import signals
 from breaknews.flows.artifacts import publish_summary
 from breaknews.flows.progress import Progress
 from breaknews.tasks import versions
@@ -168,7 +168,7 @@ class _Extracting:
         self.future, self.items, self.archives = future, items, archives
 
     def result(self) -> ResultBatch:
-        extracted = iter(cast(ResultBatch, self.future.result()).results)
+        extracted = iter(cast(ResultBatch, signals.result(self.future)).results)
         results = [next(extracted) if isinstance(item, Page) else item for item in self.items]
         return ResultBatch(results, self.archives)
 
@@ -238,7 +238,7 @@ def run_ingest(
     always stays here: the warehouse has one writer. A page file larger than ``max_bytes`` fails
     unread; ``not_regular`` are the paths the listing skipped (not regular files), for the ledger."""
     started = time.monotonic()
-    with _StopSignals() as stop:
+    with signals.delayed_signals(notice=_STOPPING) as stop:
         run_id, known = _start_run(warehouse, command, sources, force, len(not_regular))
         summary = IngestSummary(
             run_id=run_id, db=warehouse.path, status="running", counts=LoadCounts(), not_regular=list(not_regular)
@@ -256,7 +256,7 @@ def run_ingest(
                 stopped = stop.exception() if isinstance(exc, Exception) else None
                 summary.status, message = _ending(stopped or exc)
                 _finish(warehouse, run_id, summary.status, message, source_stats)
-                if stopped is not None:  # an error Prefect made of the signal (its crash handling failing): the signal
+                if stopped is not None:  # an error raised after the signal came (e.g. Prefect's, on a second one)
                     raise stopped from exc
                 raise
         _finish(warehouse, run_id, "completed", None, source_stats)
@@ -293,7 +293,7 @@ def _extract_and_load(
     decide: Callable[[WorkItem], Decided],
     pool: LazyPool | None,
     loader: _Loader,
-    stop: _StopSignals,
+    stop: signals.Received,
     workers: int,
     task_runner: str,
 ) -> None:
@@ -317,50 +317,8 @@ def _extract_and_load(
     loader.flush()
 
 
-class _StopSignals:
-    """Remembers a SIGINT or SIGTERM that reached the run, so the run stops even when the exception the
-    signal's handler raised (KeyboardInterrupt, Prefect's TerminationSignal) was lost: Prefect runs some
-    calls in the main thread under `except BaseException`, keeping the exception in a future nobody reads
-    (seen: a SIGTERM under load, and the run went on to its last page with exit status 0). The handlers
-    in place still run first; the run raises the signal's exception again at its next batch. An error
-    raised after the signal arrived (seen: Prefect's crash handling for a task run the signal interrupted
-    while it was being created fails with `ValueError: Task run is not set`) ends the run as the signal."""
-
-    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopSignals:
-        if threading.current_thread() is threading.main_thread():  # only there can handlers be set
-            for signum in self._SIGNALS:
-                previous = signal.getsignal(signum)
-                if callable(previous):  # a handler that raises; the default and SIG_IGN stay as they are
-                    self._previous[signum] = previous
-                    signal.signal(signum, functools.partial(self._note, previous))
-        return self
-
-    def _note(self, previous: Callable[[int, Any], Any], signum: int, frame: Any) -> None:
-        self.signum = signum
-        previous(signum, frame)
-
-    def exception(self) -> BaseException | None:
-        """The exception the signal stands for, once one arrived."""
-        if self.signum == signal.SIGINT:
-            return KeyboardInterrupt()
-        if self.signum == signal.SIGTERM:
-            return TerminationSignal(signal=signal.SIGTERM)
-        return None
-
-    def raise_if_signalled(self) -> None:
-        stopped = self.exception()
-        if stopped is not None:
-            raise stopped
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
+# On a terminal, the first Ctrl-C says what happens next (flows/signals.py: the run stops at its next safe point).
+_STOPPING = "breaknews: stopping (the batches loaded so far stay); Ctrl-C again stops at once"
 
 
 def _ending(exc: BaseException) -> tuple[str, str]:

@@ -20,8 +20,8 @@ from itertools import chain
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
 
+from breaknews.flows import signals
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.tasks.http import DEFAULT_MAX_BYTES, FetchConfig
 from breaknews.tasks.read import is_warc_path, iter_page_files, iter_work_items, read_warc_list
@@ -64,6 +64,7 @@ def ingest_pages(
     fetch: FetchConfig | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     rescan: bool = False,
+    dask_workers: int | None = None,
 ) -> IngestSummary:
     """`ingest_pages_into` as a flow run, into ``db``: the warehouse the caller holds, or a path
     opened (locked, waiting up to ``lock_wait_seconds``, and migrated) for the run."""
@@ -81,6 +82,7 @@ def ingest_pages(
             fetch=fetch,
             max_bytes=max_bytes,
             rescan=rescan,
+            dask_workers=dask_workers,
         )
 
 
@@ -98,12 +100,14 @@ def ingest_pages_into(
     fetch: FetchConfig | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     rescan: bool = False,
+    dask_workers: int | None = None,
 ) -> IngestSummary:
     """Ingest saved pages (files, or folders searched recursively for .html/.htm) and WARC files
     (.warc, .warc.gz: paths, http(s) URLs, and the files the path lists ``warc_lists`` name), keeping
     the archived pages of ``hosts`` (default: the BreakNews hosts). Archive files an earlier run read
     to their end with the same hosts are left out unless ``rescan``. A page file larger than
-    ``max_bytes`` fails unread, and so does an archive record larger than that."""
+    ``max_bytes`` fails unread, and so does an archive record larger than that. ``dask_workers``: the
+    Dask cluster's workers, when the flow runs on one (`flows/runners.py` passes it)."""
     files, not_regular = list_pages([p for p in paths if not is_remote(p)])
     pages = [f for f in files if not is_warc_path(f)]
     from_lists = (read_warc_list(listed, warc_base, fetch) for listed in warc_lists)
@@ -121,7 +125,7 @@ def ingest_pages_into(
             archives, stats.archives_skipped = _not_read_yet(warehouse, archives, host_filter.key)
         stats.bytes_total = sum(_size(f) for f in [*pages, *archives] if not is_remote(f))
         if task_runner == "dask":
-            items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats))
+            items = chain(pages, _scanned_on_workers(archives, host_filter, max_bytes, fetch, stats, dask_workers))
         else:
             items = iter_work_items([*pages, *archives], host_filter, stats, max_bytes=max_bytes, fetch=fetch)
         total = None
@@ -156,11 +160,16 @@ def _not_read_yet(warehouse: Warehouse, archives: list[str], hosts: str) -> tupl
 
 
 def _scanned_on_workers(
-    archives: list[str], hosts: HostFilter, max_bytes: int, fetch: FetchConfig | None, stats: SourceStats
+    archives: list[str],
+    hosts: HostFilter,
+    max_bytes: int,
+    fetch: FetchConfig | None,
+    stats: SourceStats,
+    dask_workers: int | None,
 ) -> Iterator[WorkItem]:
     """Each archive file scanned by a `scan-archive` task run on the Dask cluster, a few at a time,
     their kept pages and markers in the order of the files."""
-    window = _scan_window(archives, fetch)
+    window = _scan_window(archives, fetch, dask_workers)
     todo = iter(archives)
     running: deque[tuple[str, object]] = deque()
 
@@ -175,7 +184,7 @@ def _scanned_on_workers(
         location, future = running.popleft()
         submit_next()
         try:
-            scan: ArchiveScan = future.result()  # type: ignore[attr-defined]
+            scan: ArchiveScan = signals.result(future)  # type: ignore[arg-type]
         except Exception as exc:  # a worker died, or a bug: the file is a failure, the run goes on
             stats.warc_files += 1
             yield PageResult(location, None, stage="read", reason=f"scan failed on the cluster: {exc}")
@@ -184,15 +193,11 @@ def _scanned_on_workers(
         yield from scan.items
 
 
-def _scan_window(archives: list[str], fetch: FetchConfig | None) -> int:
-    """How many archive files are scanned at once: two per Dask worker (one running, one queued), and
-    no more downloads from one server at a time than ``--concurrency`` allows."""
-    context = FlowRunContext.get()
-    try:
-        workers = len(context.task_runner.client.scheduler_info()["workers"])  # type: ignore[union-attr]
-    except Exception:  # not on a Dask task runner (a test calling the flow directly): the cores here
-        workers = os.cpu_count() or 1
-    window = 2 * max(1, workers)
+def _scan_window(archives: list[str], fetch: FetchConfig | None, dask_workers: int | None) -> int:
+    """How many archive files are scanned at once: two per Dask worker (one running, one queued; without
+    ``dask_workers``, as many as the cores here), and no more downloads from one server at a time than
+    ``--concurrency`` allows."""
+    window = 2 * max(1, dask_workers or os.cpu_count() or 1)
     if any(is_remote(a) for a in archives):
         window = min(window, (fetch or FetchConfig()).concurrency)
     return max(1, window)

@@ -9,6 +9,7 @@ extract batch is a task run on a Dask worker: on an existing cluster (``--dask-a
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -43,8 +44,17 @@ LOCAL_CLUSTER: dict[str, Any] = {
 }
 
 
+def cluster_workers(address: str) -> int:
+    """How many workers the Dask cluster at ``address`` has now (Dask's public client API)."""
+    from distributed import Client
+
+    with Client(address, set_as_default=False, timeout="30s") as client:
+        return len(client.nthreads())
+
+
 def ingest_flow(task_runner: str, *, dask_address: str | None = None, workers: int | None = None) -> Any:
-    """The ingest-pages flow, with the Prefect task runner that ``task_runner`` names."""
+    """The ingest-pages flow, with the Prefect task runner that ``task_runner`` names; on Dask, told
+    how many workers its cluster has (how many archive files it scans at once follows from it)."""
     from breaknews.flows.engine import TASK_RUNNERS
     from breaknews.flows.ingest import ingest_pages
 
@@ -52,4 +62,6 @@ def ingest_flow(task_runner: str, *, dask_address: str | None = None, workers: i
         raise TaskRunnerError(f"unknown task runner {task_runner!r}: choose one of {', '.join(TASK_RUNNERS)}")
     if task_runner != "dask":
         return ingest_pages
-    return ingest_pages.with_options(task_runner=dask_task_runner(dask_address, workers))
+    runner = dask_task_runner(dask_address, workers)  # checks that prefect-dask is installed, first
+    count = cluster_workers(dask_address) if dask_address else workers or os.cpu_count() or 1
+    return functools.partial(ingest_pages.with_options(task_runner=runner), dask_workers=count)

@@ -1,12 +1,12 @@
 """`breaknews serve`: the ingest on a schedule, as a Prefect deployment served by this process.
 
 `scheduled_ingest` is the flow each scheduled run executes (one ingest of the configured sources);
-`serve` registers it with a schedule and runs its runs until Ctrl-C or SIGTERM. Prefect will not
-schedule flows on its ephemeral API, so serving needs a real Prefect server: the one PREFECT_API_URL
-names, else the local `prefect server start` that breaknews keeps (`flows/prefect_server.py`), entered
-by the command before this module is imported.
+`serve` registers it with a schedule and runs its runs until SIGTERM or SIGINT. Prefect will not
+schedule flows on its ephemeral API, so serving needs a real Prefect server: the one configured, else
+the local `prefect server start` that breaknews keeps (`flows/kept_server.py`), chosen by the command
+(`flows/prefect_api.py: serving_api`) before this module is imported.
 
-What a serve guarantees (issue 11):
+What a serve guarantees (issues 11 and 21):
 - Its runs are its own. The deployment is named after the warehouse it writes
   (`warehouse-<name>-<hash of the full path>`), so two serves of two warehouses never share runs; a
   lock file (`FILE.serve.lock`) keeps two serves off one warehouse. On start and on stop it deletes
@@ -14,19 +14,21 @@ What a serve guarantees (issue 11):
 - Catch-up after downtime: exactly one run, at start. The schedule is paused while no serve runs (no
   runs pile up), leftover runs are deleted, and a run starts right away; then the schedule goes on.
 - It stops cleanly on SIGTERM or SIGINT (Ctrl-C): the run in progress is cancelled and its ledger row
-  (`ingest_runs`) marked `cancelled` by the serve itself, within seconds.
+  (`ingest_runs`) marked `cancelled` by the serve itself, within seconds; the deployment is paused
+  (and Prefect's server marks it Not Ready once its runner has stopped polling).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
 import re
-import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,9 +36,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psutil
 from filelock import FileLock, Timeout
 from prefect import flow, get_run_logger
 
+from breaknews.flows import signals
 from breaknews.flows.engine import IngestSummary, quiet_failure
 from breaknews.flows.ingest import ingest_pages_into
 from breaknews.warehouse import runs as ledger
@@ -128,10 +132,10 @@ def _poll_seconds(interval: float | None) -> float:
     return min(5.0, max(0.5, (interval or 60.0) / 4))
 
 
-def serve(the_plan: ServePlan) -> None:
-    """Serve the scheduled ingest until Ctrl-C or SIGTERM, on the Prefect API that PREFECT_API_URL
-    names (`prefect_server.serving_api`, entered before this module is imported). Runs never overlap:
-    a run that comes due while the previous one is still going waits for it (limit 1, enqueued)."""
+def serve(the_plan: ServePlan) -> int | None:
+    """Serve the scheduled ingest until SIGTERM or SIGINT, on the Prefect API that PREFECT_API_URL
+    names (`prefect_api.serving_api`, entered before). Runs never overlap: a run that comes due while
+    the previous one is still going is turned away (limit 1). Returns the signal that stopped it."""
     lock = FileLock(f"{the_plan.db}.serve.lock")
     try:
         lock.acquire(timeout=0)
@@ -140,12 +144,89 @@ def serve(the_plan: ServePlan) -> None:
             f"another `breaknews serve` is already serving {the_plan.db} (lock file {lock.lock_file}); stop it first"
         ) from exc
     try:
-        asyncio.run(_serve(the_plan))
+        return _serve_until_stopped(the_plan)
     finally:
         lock.release()
 
 
-async def _serve(the_plan: ServePlan) -> None:
+class _Stopper:
+    """How the main thread asks the runner's event loop (a thread of its own) to stop, at any moment:
+    a stop asked before the loop is attached takes effect when it is."""
+
+    def __init__(self) -> None:
+        self.wanted = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.requested: asyncio.Event | None = None
+        self.error: BaseException | None = None
+
+    def attach(self) -> asyncio.Event:
+        """In the runner's loop: the event that says stop."""
+        self.requested = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        if self.wanted:
+            self.requested.set()
+        return self.requested
+
+    def stop(self) -> None:
+        self.wanted = True
+        if self.loop is not None and self.requested is not None:
+            self.loop.call_soon_threadsafe(self.requested.set)
+
+
+_STRAGGLER_SECONDS = 5.0
+_SAME_STOP_SECONDS = 1.0
+
+
+def _serve_until_stopped(the_plan: ServePlan) -> int | None:
+    """The runner's event loop runs in a thread of its own, so it sets no signal handler (Python lets only
+    the main thread set them) and this thread keeps SIGTERM and SIGINT, the dlt way (flows/signals.py):
+    the first one stops the runner cleanly (Prefect's graceful stop: runs in flight cancelled, the
+    schedule paused), a second one exits at once. Also stops when the process that started this one
+    is gone (`breaknews serve` runs this in a session of its own: flows/cli/serve_session.py)."""
+    stopper = _Stopper()
+
+    def run() -> None:
+        try:
+            asyncio.run(_serve(the_plan, stopper))
+        except BaseException as exc:  # handed to the main thread
+            stopper.error = exc
+
+    # The runner's thread sees this thread's Prefect settings (the API URL) through a copy of its context.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(run,), name="breaknews-serve")
+    parent = os.getppid()
+
+    def exit_now(signum: int) -> None:
+        # Unless it is not a second stop but the first one twice: the command's relay and a kill of
+        # every process (systemd's default, `pkill`) arrive together.
+        if time.monotonic() - received.at > _SAME_STOP_SECONDS:
+            os._exit(128 + signum)
+
+    with signals.delayed_signals(force=exit_now) as received:
+        thread.start()
+        stopping_since: float | None = None
+        while thread.is_alive():
+            thread.join(0.25)
+            if stopping_since is None and (received.signum is not None or os.getppid() != parent):
+                stopper.stop()
+                stopping_since = time.monotonic()
+            elif stopping_since is not None and time.monotonic() - stopping_since > _STRAGGLER_SECONDS:
+                _terminate_children()
+                stopping_since = float("inf")
+    if stopper.error is not None:
+        raise stopper.error
+    return received.signum
+
+
+def _terminate_children() -> None:
+    """Prefect's runner cancels the runs it has registered; a run whose process was starting at that
+    moment is not registered yet, and the runner would wait for it to finish. After a grace period,
+    serve's child processes get SIGTERM too (a run then records itself cancelled)."""
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+
+
+async def _serve(the_plan: ServePlan, stopper: _Stopper) -> None:
     from prefect import get_client
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.deployments.runner import EntrypointType
@@ -153,6 +234,7 @@ async def _serve(the_plan: ServePlan) -> None:
     from prefect.schedules import Cron, Interval
     from prefect.states import Scheduled
 
+    stop_requested = stopper.attach()
     schedule: Any = (
         Interval(timedelta(seconds=the_plan.interval), timezone=KOREA)
         if the_plan.interval
@@ -196,14 +278,26 @@ async def _serve(the_plan: ServePlan) -> None:
         f" warehouse {the_plan.db}{note}",
         flush=True,
     )
-    previous_int = signal.getsignal(signal.SIGINT)
-    _stop_cleanly(runner)
     keeper = asyncio.create_task(_keep_scheduled(deployment_id))
+    running = asyncio.create_task(runner.start())
+    asked = asyncio.create_task(stop_requested.wait())
     try:
-        await runner.start()
+        await asyncio.wait({running, asked}, return_when=asyncio.FIRST_COMPLETED)
+        for _ in range(100):
+            if running.done():
+                break
+            try:
+                await runner.astop()  # Prefect's graceful stop: runs in flight cancelled, then start() returns
+                break
+            except RuntimeError:  # asked before the runner had started: again in a moment
+                await asyncio.sleep(0.1)
+        else:  # it never started in 10 s: cancelled like any task (its context exits, pausing the schedule)
+            running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
     finally:
         keeper.cancel()
-        signal.signal(signal.SIGINT, previous_int)
+        asked.cancel()
         async with get_client() as client:
             await clear_leftover_runs(client, deployment_id)
             ours = await _runs_since(client, deployment_id, started)
@@ -215,14 +309,15 @@ _RESCHEDULE_EVERY_SECONDS = 30.0
 
 
 async def _schedule_runs(client: Any, deployment_id: UUID, not_before: datetime | None = None) -> None:
-    """Have the server create the schedule's next runs now (idempotent: slots already scheduled are
-    not created twice). Prefect's scheduler service does the same on its own loop, but on a server
-    that just started it may not run for a minute or more: a serve's schedule must not wait for it.
-    ``not_before``: no slot before then (at start: the run at start covers the first interval)."""
+    """Have the server create the schedule's next runs now, through Prefect's REST route for it (Schedule
+    Deployment, idempotent: slots already scheduled are not created twice). Prefect's scheduler service
+    does the same on its own loop, but on a server that just started it may not run for a minute or
+    more, and a server breaknews does not control has its own timing: a serve's schedule must not wait
+    for it. ``not_before``: no slot before then (at start: the run at start covers the first interval)."""
     body: dict[str, Any] = {"min_runs": 3, "min_time": _SCHEDULE_AHEAD_SECONDS}
     if not_before is not None:
         body["start_time"] = not_before.isoformat()
-    response = await client._client.post(f"/deployments/{deployment_id}/schedule", json=body)
+    response = await client.request("POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json=body)
     response.raise_for_status()
 
 
@@ -236,47 +331,6 @@ async def _keep_scheduled(deployment_id: UUID) -> None:
                 await _schedule_runs(client, deployment_id)
         except Exception as exc:  # the server is briefly away: its own scheduler, or the next try, covers it
             print(f"breaknews serve: could not schedule ahead ({type(exc).__name__}: {exc})", file=sys.stderr)
-
-
-_STRAGGLER_SECONDS = 5.0
-
-
-def _stop_cleanly(runner: Any) -> None:
-    """SIGTERM and Ctrl-C: Prefect's graceful shutdown of the runner (runs in flight cancelled, the
-    schedule paused), with stragglers stopped after a grace period. A second Ctrl-C stops at once."""
-    graceful = runner.handle_sigterm
-
-    def stop(*_: object) -> None:
-        if runner.stopping:
-            os._exit(130)
-        _stop_stragglers_later()
-        graceful()
-
-    runner.handle_sigterm = stop  # the runner installs it as its SIGTERM handler when it starts
-    signal.signal(signal.SIGINT, stop)
-
-
-def _stop_stragglers_later() -> None:
-    """Prefect's runner cancels the runs it has registered; a run whose process was starting at that
-    moment is not registered yet, and the runner would wait for it to finish. After a grace period,
-    its process gets SIGTERM too (the run then records itself cancelled)."""
-    import threading
-
-    timer = threading.Timer(_STRAGGLER_SECONDS, _terminate_children)
-    timer.daemon = True
-    timer.start()
-
-
-def _terminate_children() -> None:
-    me = str(os.getpid())
-    for stat in Path("/proc").glob("[0-9]*/stat"):  # Linux; elsewhere there is nothing to read
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[1] == me:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(stat.parent.name), signal.SIGTERM)
 
 
 async def clear_leftover_runs(client: Any, deployment_id: UUID) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from breaknews.flows import signals
 from breaknews.flows.engine import DEFAULT_BATCH_SIZE, IngestSummary, quiet_failure, run_ingest
 from breaknews.flows.ingest import list_pages
 from breaknews.tasks.decode import charset_from_content_type
@@ -140,9 +141,9 @@ def _work_items(
         urls = [job.url for job in to_fetch[start : start + batch_size]]
         in_flight.append(fetch_batch.submit(fetcher, urls, {u: validators[u] for u in urls if u in validators}))
         if len(in_flight) >= _BATCHES_IN_FLIGHT:
-            yield from (item(outcome) for outcome in in_flight.popleft().result())
+            yield from (item(outcome) for outcome in signals.result(in_flight.popleft()))
     while in_flight:
-        yield from (item(outcome) for outcome in in_flight.popleft().result())
+        yield from (item(outcome) for outcome in signals.result(in_flight.popleft()))
 
 
 @flow(name="ingest-site", validate_parameters=False)

@@ -40,7 +40,7 @@ def prefect_api() -> Iterator[None]:
     """Prefect's real local API (a temporary server), shared by every test that runs a flow."""
     from prefect.testing.utilities import prefect_test_harness
 
-    from breaknews.flows.prefect_server import without_heartbeats
+    from breaknews.flows.heartbeats import without_heartbeats
 
     # As every breaknews command runs its flows: without Prefect's heartbeat thread, which costs each
     # flow run up to a second at its end (the serve tests run real `serve` processes, with heartbeats).

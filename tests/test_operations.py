@@ -155,10 +155,10 @@ def _count(db: Path, sql: str) -> int:
 
 
 def _api(env: dict[str, str]) -> str:
-    from breaknews.flows import prefect_server
+    from breaknews.flows import kept_server
 
     home = env["PREFECT_HOME"]
-    data = Path(home, prefect_server.STATE_NAME).read_text(encoding="utf-8")
+    data = Path(home, kept_server.STATE_NAME).read_text(encoding="utf-8")
     return str(json.loads(data)["url"])
 
 
@@ -258,7 +258,8 @@ def test_stopping_serve_mid_run_cancels_the_run_and_records_it(tmp_path, kept_se
         stopped_in = time.monotonic() - started
     finally:
         site.stop()
-    assert code == 0, (tmp_path / "serve.log").read_text()
+    # Ctrl-C exits 130, as it does every command (issue 21); SIGTERM is serve's ordinary stop.
+    assert code == (130 if how == "Ctrl-C" else 0), (tmp_path / "serve.log").read_text()
     assert stopped_in < 10.0, f"serve took {stopped_in:.1f} s to stop"
     _wait_for(lambda: not _group_alive(serve.pid), 15, "serve's run processes to end")
     [(status, message, ended)] = rows(db, "SELECT status, message, ended_at FROM ingest_runs")

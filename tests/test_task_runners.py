@@ -41,3 +41,11 @@ def test_unknown_task_runner_is_refused():
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["ingest", str(FIXTURES), "--task-runner", "spark"])
     assert exc.value.code == 2
+
+
+def test_the_dask_flow_is_told_how_many_workers_its_cluster_has(dask_cluster):
+    """How many archive files it scans at once follows from it (two per worker), asked of the cluster
+    through Dask's client, not read out of Prefect's run context."""
+    flow = ingest_flow("dask", dask_address=dask_cluster.scheduler_address)
+    assert flow.keywords == {"dask_workers": 2}  # the session's cluster of two workers
+    assert ingest_flow("dask", workers=3).keywords == {"dask_workers": 3}  # a local cluster of three

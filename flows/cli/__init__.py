@@ -13,10 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from breaknews.flows.prefect_server import command_environment
+from breaknews.flows.cli.commands import EXIT_INTERRUPTED
+from breaknews.flows.prefect_environment import command_environment
 from breaknews.warehouse.errors import BreaknewsError
-
-EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as given: `serve` starts itself again with them
     try:
         return int(args.handler(args))
     except BreaknewsError as exc:

@@ -1,15 +1,15 @@
 """One handler per command: turn parsed arguments into one call, print what it returns.
 
 Handlers import what they run only when called, so `breaknews --help` and a usage error cost no
-Prefect import. Prefect's settings (API, logging, heartbeats) are set before the first Prefect import.
+Prefect import. Prefect's logging settings are set before the first Prefect import (it reads them then).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,33 +30,23 @@ EXIT_FAILED = 1
 # Try again later: live ingestion could not reach the site at all, or an archive's download broke off or was
 # refused (the run is still recorded, with what it did; the same command again resumes what is missing).
 EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command that SIGINT (Ctrl-C) stopped
 # Prefect's background services log "Still processing items: N items remaining..." as a WARNING
 # while they drain at exit (events and logs still queued for the API): noise, not a problem of the run.
 _DRAINING_SERVICES = ("EventsWorker", "APILogWorker")
 
 
-# On Ctrl-C or SIGTERM Prefect logs each run it was in as "Crash detected! Execution was aborted by an
-# interrupt signal." (or "a termination signal") at ERROR, twice for a task: the run is recorded cancelled,
-# with what it loaded, and on Ctrl-C the command says `breaknews: interrupted`.
-_INTERRUPT_NOISE = ("aborted by an interrupt signal", "aborted by a termination signal")
-_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine")
-
-
-def _not_interrupt_noise(record: logging.LogRecord) -> bool:
-    message = record.getMessage()
-    return not any(noise in message for noise in _INTERRUPT_NOISE)
-
-
 def _quiet_prefect() -> None:
-    """Before Prefect loads: its INFO lines would bury the summary and fill pipes."""
+    """Before Prefect loads, through Prefect's documented logging settings: no INFO records (they would
+    bury the summary, fill pipes and the API), and nothing of Prefect's on the terminal below CRITICAL.
+    The command prints its one line for every outcome itself: a failure, or on Ctrl-C and SIGTERM the
+    run recorded cancelled (Prefect's run loggers would add "Crash detected!" ERROR blocks). The run
+    loggers still send warnings and errors to Prefect's API, so the UI keeps them; `-v` shows all."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     for name in _DRAINING_SERVICES:
         logging.getLogger(name).setLevel(logging.ERROR)
-    for name in _RUN_LOGGERS:
-        run_logger = logging.getLogger(name)
-        if _not_interrupt_noise not in run_logger.filters:
-            run_logger.addFilter(_not_interrupt_noise)
 
 
 @contextmanager
@@ -74,17 +64,17 @@ def _flow_run(*, verbose: bool, ephemeral: bool = False) -> Iterator[None]:
     """The Prefect a command's flow runs under: quiet unless ``verbose``, on the kept server (or an
     ephemeral one), and without heartbeats for a run that ends with the command."""
     _set_logging(verbose)
-    from breaknews.flows.prefect_server import prefect_api, without_heartbeats
+    from breaknews.flows.heartbeats import without_heartbeats
+    from breaknews.flows.prefect_api import prefect_api
 
-    # The API before Prefect loads: it reads its URL at import.
     with prefect_api(ephemeral=ephemeral), without_heartbeats():
         yield
 
 
 def _set_logging(verbose: bool) -> None:
-    """Unless ``verbose``: only warnings from Prefect (set before Prefect loads: its INFO lines would
-    bury the summary and fill pipes), nothing from the libraries extraction uses (trafilatura's
-    `discarding data: None` says less than the failure the summary names)."""
+    """Unless ``verbose``: Prefect quiet on the terminal (`_quiet_prefect`, before Prefect loads), nothing
+    from the libraries extraction uses (trafilatura's `discarding data: None` says less than the failure
+    the summary names)."""
     if not verbose:
         _quiet_prefect()
     from breaknews.tasks.library_logs import show_library_logs
@@ -239,8 +229,15 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from breaknews.flows.cli.serve_session import in_own_session, run_in_own_session
     from breaknews.tasks.identify import SITE_URL
 
+    if not in_own_session():  # the command in the terminal: the serve runs in a session of its own, at once
+        ended = run_in_own_session(args.argv)
+        if ended.signum is None and ended.code != EXIT_OK:
+            return ended.code  # it failed, and said why
+        print("breaknews serve: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED if ended.signum == signal.SIGINT else EXIT_OK
     paths = check_paths(args.paths)
     if args.interval is not None and args.interval <= 0:
         raise UsageError("--interval must be a positive number of seconds")
@@ -254,20 +251,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     db = _migrated_db(args.db)
     _set_logging(args.verbose)
-    from breaknews.flows.prefect_server import serving_api
+    from breaknews.flows.prefect_api import serving_api
 
-    # SIGTERM and Ctrl-C stop the runner cleanly (the run in flight cancelled and recorded so).
-    with contextlib.suppress(KeyboardInterrupt, SystemExit), serving_api():
-        from breaknews.flows.schedule import plan, serve  # after serving_api: Prefect reads its API URL at import
+    with serving_api():
+        from breaknews.flows.schedule import plan, serve  # after serving_api: the API it serves on is set
 
         paths = [os.path.abspath(p) for p in paths]
-        serve(plan(db=db, paths=paths, cron=args.cron, interval=args.interval, live=live))
-    print("breaknews serve: stopped", file=sys.stderr)
-    return EXIT_OK
+        stopped_by = serve(plan(db=db, paths=paths, cron=args.cron, interval=args.interval, live=live))
+    return EXIT_INTERRUPTED if stopped_by == signal.SIGINT else EXIT_OK
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    from breaknews.flows import prefect_server as server
+    from breaknews.flows import kept_server as server
 
     if args.action == "start":
         info, started = server.start()
